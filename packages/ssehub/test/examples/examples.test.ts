@@ -1,0 +1,88 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { RecordingClient } from '../support/clients.js';
+
+const examplesDir = fileURLToPath(new URL('../../../../examples/', import.meta.url));
+const running: ChildProcess[] = [];
+
+afterEach(async () => {
+  for (const child of running.splice(0)) {
+    child.kill('SIGKILL');
+    if (child.exitCode === null) await once(child, 'exit');
+  }
+});
+
+/** Starts an example on a free port and resolves with its base URL (from its first line). */
+async function start(file: string): Promise<string> {
+  const child = spawn(process.execPath, [`${examplesDir}${file}`], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  running.push(child);
+  let output = '';
+  for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
+    output += chunk.toString();
+    const match = /http:\/\/127\.0\.0\.1:\d+/.exec(output);
+    if (match) return match[0];
+  }
+  throw new Error(`${file} exited before printing its address: ${output}`);
+}
+
+describe('examples', () => {
+  it('chat-rooms: a message posted to a room reaches its members only', async () => {
+    const base = await start('chat-rooms.mjs');
+    const member = new RecordingClient(`${base}/events?user=ada&room=lobby`, ['connected', 'chat']);
+    const outsider = new RecordingClient(`${base}/events?user=bob&room=other`, ['connected', 'chat']);
+    await member.waitFor('connected');
+    await outsider.waitFor('connected');
+    const response = await fetch(`${base}/rooms/lobby?user=bob`, { method: 'POST', body: 'hello lobby' });
+    expect(response.status).toBe(202);
+    const { id } = (await response.json()) as { id: string };
+    await member.waitFor('chat');
+    expect(member.of('chat')).toEqual([{ type: 'chat', data: JSON.stringify({ from: 'bob', text: 'hello lobby' }), lastEventId: id }]);
+    expect(outsider.of('chat')).toEqual([]);
+    member.close();
+    outsider.close();
+  });
+
+  it('notifications: every connection of the user gets the notification and the badge', async () => {
+    const base = await start('notifications.mjs');
+    const types = ['connected', 'notification', 'badge-update'];
+    const tab1 = new RecordingClient(`${base}/events?user=grace`, types);
+    const tab2 = new RecordingClient(`${base}/events?user=grace`, types);
+    await tab1.waitFor('connected');
+    await tab2.waitFor('connected');
+    expect((await fetch(`${base}/notify/grace`, { method: 'POST', body: 'Ada follows you' })).status).toBe(202);
+    for (const tab of [tab1, tab2]) {
+      await tab.waitFor('badge-update');
+      expect(JSON.parse(tab.of('notification')[0]?.data ?? '')).toEqual({ title: 'New follower', message: 'Ada follows you', level: 'info' });
+      expect(JSON.parse(tab.of('badge-update')[0]?.data ?? '')).toEqual({ badge: 'notifications', count: 1 });
+      tab.close();
+    }
+  });
+
+  it('log-streaming: multi-line log events arrive whole', async () => {
+    const base = await start('log-streaming.mjs');
+    const logs = new RecordingClient(`${base}/logs`, ['log']);
+    await logs.waitFor('log', 2);
+    expect(logs.of('log')[0]?.lastEventId).toBe('1');
+    expect(logs.of('log')[1]?.data).toMatch(/^\S+ INFO request 2 served\nstack line 1\nstack line 2$/);
+    logs.close();
+  });
+
+  it('job-progress: progress from 0 to 100 then done', async () => {
+    const base = await start('job-progress.mjs');
+    const job = new RecordingClient(`${base}/jobs/42`, ['progress', 'done']);
+    await job.waitFor('done', 1, 10_000);
+    expect(job.of('progress').map((event) => JSON.parse(event.data).percent)).toEqual([0, 10, 20, 30, 40, 50, 60, 70, 80, 90, 100]);
+    expect(JSON.parse(job.of('done')[0]?.data ?? '')).toEqual({ job: '42', result: 'ok' });
+    job.close();
+  });
+
+  it('live-dashboard: figures arrive every second and count the viewer', async () => {
+    const base = await start('live-dashboard.mjs');
+    const viewer = new RecordingClient(`${base}/events`, ['metrics']);
+    await viewer.waitFor('metrics', 1, 5000);
+    expect(JSON.parse(viewer.of('metrics')[0]?.data ?? '').viewers).toBe(1);
+    viewer.close();
+  });
+});
