@@ -2,6 +2,9 @@ import type { SseStream, StreamListener } from '../stream/SseStream.js';
 import type { Audience } from './Audience.js';
 import type { EventMap } from './types.js';
 
+// What `rooms` returns for a client in none: most clients never join one, so they hold no set.
+const NO_ROOMS: ReadonlySet<string> = new Set();
+
 /** What a client needs from its hub: room bookkeeping, removal and sending. */
 export interface ClientOwner<Events extends EventMap, Meta extends object> {
   joined(client: Client<Events, Meta>, room: string): void;
@@ -32,7 +35,7 @@ export class Client<Events extends EventMap = Record<string, unknown>, Meta exte
   stamp = 0;
 
   readonly #owner: ClientOwner<Events, Meta>;
-  readonly #rooms = new Set<string>();
+  #rooms: Set<string> | undefined;
   #overflowed = false;
 
   /** @internal Clients are created by the hub. */
@@ -47,7 +50,7 @@ export class Client<Events extends EventMap = Record<string, unknown>, Meta exte
 
   /** The rooms this client is in. */
   get rooms(): ReadonlySet<string> {
-    return this.#rooms;
+    return this.#rooms ?? NO_ROOMS;
   }
 
   /** The Last-Event-ID the client connected with, if any. */
@@ -63,8 +66,9 @@ export class Client<Events extends EventMap = Record<string, unknown>, Meta exte
   /** Joins `room` (O(1)); a no-op when already in it. */
   join(room: string): this {
     if (typeof room !== 'string') throw new TypeError('A room name must be a string');
-    if (!this.#rooms.has(room)) {
-      this.#rooms.add(room);
+    const rooms = (this.#rooms ??= new Set<string>());
+    if (!rooms.has(room)) {
+      rooms.add(room);
       if (this.registered) this.#owner.joined(this, room);
     }
     return this;
@@ -72,13 +76,13 @@ export class Client<Events extends EventMap = Record<string, unknown>, Meta exte
 
   /** Leaves `room` (O(1)); a no-op when not in it. */
   leave(room: string): this {
-    if (this.#rooms.delete(room) && this.registered) this.#owner.left(this, room);
+    if (this.#rooms?.delete(room) === true && this.registered) this.#owner.left(this, room);
     return this;
   }
 
   /** Whether the client is in `room`. */
   isIn(room: string): boolean {
-    return this.#rooms.has(room);
+    return this.#rooms?.has(room) === true;
   }
 
   /** Reads one metadata entry. */
@@ -115,6 +119,6 @@ export class Client<Events extends EventMap = Record<string, unknown>, Meta exte
 
   /** @internal Forgets rooms without telling the hub (it is removing the client). */
   clearRooms(): void {
-    this.#rooms.clear();
+    this.#rooms?.clear();
   }
 }

@@ -95,10 +95,13 @@ export class History {
     return { ok: true, entries: this.#entries, from: this.#firstAfter(parsed.seq) };
   }
 
-  stats(): HistoryStats {
+  /** With `now`, events older than `maxAgeMs` are forgotten first, as a lookup would. */
+  stats(now?: number): HistoryStats {
+    if (now !== undefined) this.#evict(now);
     const size = this.#entries.length - this.#head;
     const oldest = this.#entries[this.#head];
-    const newest = this.#entries[this.#entries.length - 1];
+    // Evicted entries stay in the array until compaction: an empty history has no newest.
+    const newest = size === 0 ? undefined : this.#entries[this.#entries.length - 1];
     return {
       size,
       bytes: this.#bytes,

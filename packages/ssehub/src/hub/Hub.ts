@@ -7,7 +7,7 @@ import { DEFAULT_MAX_LAST_EVENT_ID_LENGTH } from '../protocol/lastEventId.js';
 import { assertSingleLineField } from '../protocol/validateField.js';
 import { createNodeStream, createWebStream, type StreamOptions } from '../stream/createStream.js';
 import type { NodeRequest, NodeResponse } from '../stream/NodeSink.js';
-import type { SseStream } from '../stream/SseStream.js';
+import { DEFAULT_MAX_QUEUE_BYTES, type SseStream } from '../stream/SseStream.js';
 import { Audience, type AudiencePublisher, type SendOptions } from './Audience.js';
 import { Client, type ClientOwner } from './Client.js';
 import { nodeConnectRequest, webConnectRequest } from './connectRequest.js';
@@ -108,7 +108,12 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
   #ready: Promise<void> | undefined;
   #stamp = 0;
   #pending = 0;
+  // Places reserved per user by connections still in setup (see `#decide`).
+  readonly #pendingByUser = new Map<string, number>();
   #closing: Promise<void> | undefined;
+  // The `retry:` hint every connection starts with, encoded once (on first use, so a bad
+  // `retryMs` fails each connection as before, not `createHub`).
+  #retryBytes: Buffer | undefined;
 
   constructor(options: HubOptions<Events, Meta> = {}) {
     this.#options = options;
@@ -258,7 +263,8 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       event: message.event,
       target,
       recipients,
-      history: message.history,
+      // What this hub kept: a `history: false` hub keeps nothing, whatever the publisher chose.
+      history: message.history && this.#options.history !== false,
     });
   }
 
@@ -307,7 +313,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       return undefined;
     }
     if (res.destroyed) {
-      this.#pending--;
+      this.#release(decision.init.userId);
       return undefined;
     }
     return this.#admit(createNodeStream(req, res, this.#streamOptions), decision.init);
@@ -354,15 +360,29 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     if (this.#clients.size + this.#pending >= maxClients) return refused(refusal(503, undefined, this.#retryAfter()));
     const maxPerUser = this.#options.maxClientsPerUser ?? Number.POSITIVE_INFINITY;
     const userClients = init.userId === undefined ? undefined : this.#users.get(init.userId);
-    if (userClients !== undefined && userClients.size >= maxPerUser) {
+    // The user's connections still in setup (onConnect) count too, or a burst could pass the limit.
+    const userPending = init.userId === undefined ? 0 : (this.#pendingByUser.get(init.userId) ?? 0);
+    if (init.userId !== undefined && (userClients?.size ?? 0) + userPending >= maxPerUser) {
       if (this.#options.perUserLimit !== 'evict-oldest') return refused(refusal(429));
-      for (const oldest of userClients) {
-        if (userClients.size < maxPerUser) break;
-        this.#evict(oldest);
+      if (userClients !== undefined) {
+        for (const oldest of userClients) {
+          if (userClients.size < maxPerUser) break;
+          this.#evict(oldest);
+        }
       }
     }
     this.#pending++;
+    if (init.userId !== undefined) this.#pendingByUser.set(init.userId, userPending + 1);
     return { init };
+  }
+
+  /** Gives back the place `#decide` reserved. */
+  #release(userId: string | undefined): void {
+    this.#pending--;
+    if (userId === undefined) return;
+    const left = (this.#pendingByUser.get(userId) ?? 1) - 1;
+    if (left > 0) this.#pendingByUser.set(userId, left);
+    else this.#pendingByUser.delete(userId);
   }
 
   #retryAfter(): number {
@@ -383,14 +403,14 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       const id = init.clientId ?? (this.#options.generateClientId ?? randomUUID)();
       client = new Client<Events, Meta>(this, id, init.userId, init.metadata ?? ({} as Meta), stream);
       if (init.rooms !== undefined) for (const room of init.rooms) client.join(room);
-      if (this.#options.retryMs !== false) stream.enqueue(encodeRetry(this.#options.retryMs ?? 2000));
+      if (this.#options.retryMs !== false) stream.enqueue((this.#retryBytes ??= encodeRetry(this.#options.retryMs ?? 2000)));
       if (this.#options.onConnect !== undefined) await this.#options.onConnect(client);
     } catch (error) {
       this.#error(error, undefined);
       stream.destroy();
       return undefined;
     } finally {
-      this.#pending--;
+      this.#release(init.userId);
     }
     if (stream.closed) return undefined;
     if (this.#closing !== undefined) {
@@ -420,6 +440,15 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     }
     this.#clients.set(client.id, client);
     if (client.userId !== undefined) {
+      // `evict-oldest`: connections set up at the same time were all admitted; the newest wins.
+      const current = this.#users.get(client.userId);
+      if (current !== undefined && this.#options.perUserLimit === 'evict-oldest') {
+        const maxPerUser = this.#options.maxClientsPerUser ?? Number.POSITIVE_INFINITY;
+        for (const oldest of current) {
+          if (current.size < maxPerUser) break;
+          this.#evict(oldest);
+        }
+      }
       let clients = this.#users.get(client.userId);
       if (clients === undefined) this.#users.set(client.userId, (clients = new Set()));
       clients.add(client);
@@ -441,9 +470,18 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     }
     let replayed = 0;
     const entries = lookup.entries;
+    const maxQueueBytes = this.#streamOptions.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     for (let i = lookup.from; i < entries.length; i++) {
       const entry = entries[i] as HistoryEntry;
-      if (matches(entry.target, client) && stream.enqueue(entry.bytes)) replayed++;
+      if (!matches(entry.target, client)) continue;
+      // A replay bigger than the queue must not trip the overflow policy: `disconnect` would
+      // discard what this turn already wrote (the client retries the same replay forever),
+      // `drop-oldest` would leave a gap. End after what fits; the client resumes from there.
+      if (stream.backpressured && stream.queuedBytes + entry.bytes.byteLength > maxQueueBytes) {
+        stream.close();
+        break;
+      }
+      if (stream.enqueue(entry.bytes)) replayed++;
     }
     this.counters.replays++;
     this.counters.replayedEvents += replayed;
@@ -569,7 +607,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       clients: this.#clients.size,
       users: this.#users.size,
       rooms: this.#rooms.size,
-      history: this.#history.stats(),
+      history: this.#history.stats(Date.now()),
       counters: { ...this.counters },
     };
   }

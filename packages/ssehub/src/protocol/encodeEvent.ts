@@ -38,7 +38,7 @@ export function encodeEventText(event: SseEvent): string {
     out += `retry: ${event.retry}\n`;
   }
   // Only a pure retry hint goes without a data line; anything else must dispatch.
-  if (event.data !== undefined || event.retry === undefined) {
+  if (event.data !== undefined || event.retry === undefined || event.id !== undefined || event.event !== undefined) {
     out += encodeData(event.data ?? '');
   }
   return `${out}\n`;

@@ -10,6 +10,7 @@ export type NodeResponse = ServerResponse | Http2ServerResponse;
 
 // The two response classes share the members used here; one structural view avoids casts.
 interface NodeResponseLike {
+  readonly socket?: { cork(): void; uncork(): void } | null;
   readonly destroyed: boolean;
   readonly writableEnded: boolean;
   readonly headersSent: boolean;
@@ -31,26 +32,62 @@ function setNoDelay(req: NodeRequest): void {
   }
 }
 
+/** The sink of one Node response: a class, so a connection holds one small object. */
+class NodeSink implements Sink {
+  readonly #res: NodeResponseLike;
+  readonly #http1: boolean;
+  #headSent = false;
+
+  constructor(res: NodeResponseLike, http1: boolean) {
+    this.#res = res;
+    this.#http1 = http1;
+  }
+
+  write(chunk: Uint8Array): boolean {
+    const res = this.#res;
+    if (res.destroyed || res.writableEnded) return true;
+    if (this.#headSent) return res.write(chunk);
+    this.#headSent = true;
+    const socket = this.#http1 ? res.socket : undefined;
+    if (socket == null) return res.write(chunk);
+    // Head and first bytes in one system call. The head is flushed on its own (corked) rather
+    // than prepended to the chunk: Node then writes its header string itself, which flattens it,
+    // instead of keeping the ~700-byte rope it was built as for the life of the connection.
+    socket.cork();
+    res.flushHeaders?.();
+    const ok = res.write(chunk);
+    socket.uncork();
+    return ok;
+  }
+
+  flushHead(): void {
+    if (this.#headSent) return;
+    this.#headSent = true;
+    if (!this.#res.destroyed && !this.#res.writableEnded) this.#res.flushHeaders?.();
+  }
+
+  end(): void {
+    this.#headSent = true;
+    if (!this.#res.writableEnded) this.#res.end();
+  }
+
+  destroy(): void {
+    this.#res.destroy();
+  }
+}
+
 /**
- * Starts an event stream on a Node response: writes the SSE headers and sends them at once,
- * then forwards `'drain'` and `'close'` to the stream.
+ * Starts an event stream on a Node response: writes the SSE headers, then forwards `'drain'`
+ * and `'close'` to the stream. The head is sent with the stream's first flush, at the end of
+ * this loop turn, together with whatever was queued by then (one write instead of two).
  */
 export function openNodeSink(req: NodeRequest, response: NodeResponse, events: SinkEvents, extraHeaders?: Record<string, string>): Sink {
   const res = response as unknown as NodeResponseLike;
   const base = req.httpVersionMajor === 2 ? SSE_HEADERS : SSE_HEADERS_HTTP1;
   res.writeHead(200, extraHeaders === undefined ? { ...base } : { ...base, ...extraHeaders });
-  res.flushHeaders?.();
   setNoDelay(req);
   res.on('drain', () => events.sinkDrained());
   res.on('close', () => events.sinkClosed());
   if (res.destroyed) queueMicrotask(() => events.sinkClosed());
-  return {
-    write: (chunk) => (res.destroyed || res.writableEnded ? true : res.write(chunk)),
-    end: () => {
-      if (!res.writableEnded) res.end();
-    },
-    destroy: () => {
-      res.destroy();
-    },
-  };
+  return new NodeSink(res, req.httpVersionMajor !== 2);
 }

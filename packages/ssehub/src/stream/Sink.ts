@@ -10,6 +10,12 @@ export interface Sink {
   end(): void;
   /** Tears the connection down at once (a client that cannot keep up). */
   destroy(): void;
+  /**
+   * Sends the response head now if no write has carried it yet. The stream calls it at its
+   * first flush when nothing is queued; otherwise the head leaves with the first bytes, in
+   * one write (for transports whose head is already out, it is absent).
+   */
+  flushHead?(): void;
 }
 
 /** Callbacks a sink uses to tell its stream about the transport. Set once per connection. */

@@ -3,6 +3,7 @@ import { encodeComment, encodeEvent, encodeRetry } from '../protocol/encodeEvent
 import type { LastEventIdClaim } from '../protocol/lastEventId.js';
 import type { SseEvent } from '../protocol/SseEvent.js';
 import { coarseNow, type Flushable, scheduleFlush } from './flushScheduler.js';
+import { joinChunks } from './joinChunks.js';
 import type { Sink, SinkEvents } from './Sink.js';
 
 /** What happens when a client does not read fast enough and its queue is full. */
@@ -80,6 +81,9 @@ export class SseStream implements Flushable, SinkEvents {
     this.#maxQueueBytes = options.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
     this.#dropOldest = options.overflow === 'drop-oldest';
     this.#sink = sinkFactory(this);
+    // The first flush sends the response head, with the first events when there are some.
+    this.#marked = true;
+    scheduleFlush(this);
   }
 
   /** True once the connection has ended, from either side. */
@@ -189,7 +193,11 @@ export class SseStream implements Flushable, SinkEvents {
   /** Writes every queued chunk in one write, unless the transport asked to wait. */
   flush(): void {
     this.#marked = false;
-    if (this.#waitingDrain || this.#queuedBytes === 0 || this.#state === State.Closed) return;
+    if (this.#waitingDrain || this.#state === State.Closed) return;
+    if (this.#queuedBytes === 0) {
+      this.#sink.flushHead?.();
+      return;
+    }
     const chunk = this.#takeQueued();
     this.#lastWriteAt = coarseNow;
     if (!this.#sink.write(chunk)) {
@@ -239,7 +247,7 @@ export class SseStream implements Flushable, SinkEvents {
 
   #takeQueued(): Uint8Array {
     const chunks = this.#chunks as Uint8Array[];
-    const chunk = chunks.length === 1 ? (chunks[0] as Uint8Array) : Buffer.concat(chunks, this.#queuedBytes);
+    const chunk = chunks.length === 1 ? (chunks[0] as Uint8Array) : joinChunks(chunks, this.#queuedBytes);
     chunks.length = 0;
     this.#queuedBytes = 0;
     return chunk;

@@ -16,7 +16,10 @@ afterEach(async () => {
 
 /** Starts an example on a free port and resolves with its base URL (from its first line). */
 async function start(file: string): Promise<string> {
-  const child = spawn(process.execPath, [`${examplesDir}${file}`], { env: { ...process.env, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(process.execPath, [`${examplesDir}${file}`], {
+    env: { ...process.env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   running.push(child);
   let output = '';
   for await (const chunk of child.stdout as AsyncIterable<Buffer>) {
@@ -54,7 +57,11 @@ describe('examples', () => {
     expect((await fetch(`${base}/notify/grace`, { method: 'POST', body: 'Ada follows you' })).status).toBe(202);
     for (const tab of [tab1, tab2]) {
       await tab.waitFor('badge-update');
-      expect(JSON.parse(tab.of('notification')[0]?.data ?? '')).toEqual({ title: 'New follower', message: 'Ada follows you', level: 'info' });
+      expect(JSON.parse(tab.of('notification')[0]?.data ?? '')).toEqual({
+        title: 'New follower',
+        message: 'Ada follows you',
+        level: 'info',
+      });
       expect(JSON.parse(tab.of('badge-update')[0]?.data ?? '')).toEqual({ badge: 'notifications', count: 1 });
       tab.close();
     }

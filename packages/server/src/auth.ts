@@ -1,0 +1,173 @@
+/**
+ * Who is calling: JWT verification for subscribers and publishers, and the shared publish key.
+ * Without a JWT secret or public key the server is in development mode: `?user=` names the
+ * subscriber and any room may be joined.
+ * @module
+ */
+
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
+import type { Config, JwtConfig } from './config.js';
+import { HttpError } from './errors.js';
+
+/** The cookie a browser may carry its token in (EventSource cannot set headers). */
+export const TOKEN_COOKIE = 'ssehub_token';
+/** Longest user id, room name or client id accepted, in characters. */
+export const MAX_NAME_LENGTH = 256;
+/** Clock skew tolerated on `exp`/`nbf`, in seconds. */
+const CLOCK_TOLERANCE_SECONDS = 5;
+
+/** Who a subscriber is and which rooms it may join. */
+export interface Subscriber {
+  readonly userId: string | undefined;
+  /** Whether `room` may be joined. */
+  mayJoin(room: string): boolean;
+}
+
+/** An authorised publisher; `rateKey` names its rate-limit bucket. */
+export interface Publisher {
+  readonly rateKey: string;
+}
+
+const ANY_ROOM = (): boolean => true;
+
+function unauthorized(code: 'missing_token' | 'invalid_token' | 'token_expired', message: string): HttpError {
+  const error = code === 'missing_token' ? 'Bearer realm="ssehub"' : `Bearer realm="ssehub", error="invalid_token"`;
+  return new HttpError(401, code, message, { 'www-authenticate': error });
+}
+
+/** The token of `Authorization: Bearer <token>`, if any. */
+export function bearerToken(req: IncomingMessage): string | undefined {
+  const header = req.headers.authorization;
+  if (header === undefined) return undefined;
+  const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
+  return match?.[1];
+}
+
+/** The value of one cookie, if present. */
+export function cookieValue(req: IncomingMessage, name: string): string | undefined {
+  const header = req.headers.cookie;
+  if (header === undefined) return undefined;
+  for (const part of header.split(';')) {
+    const index = part.indexOf('=');
+    if (index === -1 || part.slice(0, index).trim() !== name) continue;
+    const value = part.slice(index + 1).trim();
+    try {
+      return decodeURIComponent(value);
+    } catch {
+      return value;
+    }
+  }
+  return undefined;
+}
+
+/**
+ * Which rooms a `rooms` claim allows: exact names, `*` for any room, or a prefix ending in
+ * `*` (`team-42:*`). A missing claim allows none.
+ */
+export function roomPolicy(claim: readonly string[] | undefined): (room: string) => boolean {
+  if (claim === undefined || claim.length === 0) return () => false;
+  if (claim.includes('*')) return ANY_ROOM;
+  const exact = new Set<string>();
+  const prefixes: string[] = [];
+  for (const entry of claim) {
+    if (entry.endsWith('*')) prefixes.push(entry.slice(0, -1));
+    else exact.add(entry);
+  }
+  return (room) => exact.has(room) || prefixes.some((prefix) => room.startsWith(prefix));
+}
+
+// Hashing first makes the comparison constant-time whatever the lengths.
+function sameSecret(given: string, expected: string): boolean {
+  const a = createHash('sha256').update(given).digest();
+  const b = createHash('sha256').update(expected).digest();
+  return timingSafeEqual(a, b);
+}
+
+/** Verifies tokens and keys as the configuration says. */
+export class Authenticator {
+  readonly #jwt: JwtConfig | undefined;
+  readonly #publishKey: string | undefined;
+
+  constructor(config: Pick<Config, 'jwt' | 'publishKey'>) {
+    this.#jwt = config.jwt;
+    this.#publishKey = config.publishKey;
+  }
+
+  /** True when subscribers must present a JWT. */
+  get subscribersAuthenticated(): boolean {
+    return this.#jwt !== undefined;
+  }
+
+  /** True when publishers must present the publish key or a JWT. */
+  get publishersAuthenticated(): boolean {
+    return this.#jwt !== undefined || this.#publishKey !== undefined;
+  }
+
+  /**
+   * Identifies a subscriber of `GET /events`. With JWTs: the token from the `Authorization`
+   * header, the `ssehub_token` cookie or `?token=`, in that order; `sub` is the user and the
+   * `rooms` claim limits the rooms. Without: `?user=` and any room.
+   */
+  async subscriber(req: IncomingMessage, url: URL): Promise<Subscriber> {
+    if (this.#jwt === undefined) {
+      const user = url.searchParams.get('user') ?? undefined;
+      if (user !== undefined && (user === '' || user.length > MAX_NAME_LENGTH)) {
+        throw new HttpError(400, 'invalid_query', `user must be 1 to ${MAX_NAME_LENGTH} characters`);
+      }
+      return { userId: user, mayJoin: ANY_ROOM };
+    }
+    const token = bearerToken(req) ?? cookieValue(req, TOKEN_COOKIE) ?? url.searchParams.get('token') ?? undefined;
+    if (token === undefined || token === '') {
+      throw unauthorized('missing_token', `a token is required: Authorization: Bearer <jwt>, cookie ${TOKEN_COOKIE} or ?token=`);
+    }
+    const payload = await this.#verify(this.#jwt, token);
+    return { userId: payload.sub, mayJoin: roomPolicy(payload.rooms) };
+  }
+
+  /**
+   * Authorises a `POST /publish`: the publish key or a JWT whose `publish` claim is `true`,
+   * only from the `Authorization` header (a cookie would let any page publish: CSRF).
+   * `clientIp` keys the rate limit of unauthenticated publishers.
+   */
+  async publisher(req: IncomingMessage, clientIp: string): Promise<Publisher> {
+    if (!this.publishersAuthenticated) return { rateKey: `ip:${clientIp}` };
+    const token = bearerToken(req);
+    if (token === undefined) {
+      throw unauthorized('missing_token', 'publishing requires Authorization: Bearer <publish key or JWT>');
+    }
+    if (this.#publishKey !== undefined && sameSecret(token, this.#publishKey)) return { rateKey: 'publish-key' };
+    if (this.#jwt === undefined) throw unauthorized('invalid_token', 'the bearer token is not the publish key');
+    const payload = await this.#verify(this.#jwt, token);
+    if (payload.publish !== true) {
+      throw new HttpError(403, 'publish_forbidden', 'this token may not publish: it needs the claim "publish": true');
+    }
+    return { rateKey: payload.sub === undefined ? `ip:${clientIp}` : `sub:${payload.sub}` };
+  }
+
+  async #verify(jwt: JwtConfig, token: string): Promise<JWTPayload & { rooms?: string[]; publish?: unknown }> {
+    let payload: JWTPayload;
+    try {
+      const verified = await jwtVerify(token, jwt.key, {
+        algorithms: [...jwt.algorithms],
+        clockTolerance: CLOCK_TOLERANCE_SECONDS,
+        ...(jwt.issuer === undefined ? {} : { issuer: jwt.issuer }),
+        ...(jwt.audience === undefined ? {} : { audience: jwt.audience }),
+      });
+      payload = verified.payload;
+    } catch (error) {
+      if (error instanceof joseErrors.JWTExpired) throw unauthorized('token_expired', 'the token has expired');
+      if (error instanceof joseErrors.JWTClaimValidationFailed) throw unauthorized('invalid_token', `invalid token: ${error.message}`);
+      throw unauthorized('invalid_token', 'invalid token: it is malformed, or its signature or algorithm does not verify');
+    }
+    if (payload.sub !== undefined && (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > MAX_NAME_LENGTH)) {
+      throw unauthorized('invalid_token', `invalid token: "sub" must be a string of 1 to ${MAX_NAME_LENGTH} characters`);
+    }
+    const rooms = payload.rooms;
+    if (rooms !== undefined && !(Array.isArray(rooms) && rooms.every((room) => typeof room === 'string'))) {
+      throw unauthorized('invalid_token', 'invalid token: "rooms" must be an array of strings');
+    }
+    return payload as JWTPayload & { rooms?: string[] };
+  }
+}

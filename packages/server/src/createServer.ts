@@ -1,0 +1,196 @@
+/**
+ * Builds a complete ssehub server from a {@link Config}: the hub, the HTTP routes, metrics,
+ * the dashboard feed and graceful shutdown. The CLI runs one; tests run them in-process on
+ * port 0.
+ * @module
+ */
+
+import { randomBytes } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { type Logger, pino } from 'pino';
+import { createHub, type Hub } from 'ssehub';
+import { Authenticator } from './auth.js';
+import type { Config } from './config.js';
+import type { ServerContext } from './context.js';
+import { Cors } from './cors.js';
+import { HttpError, sendError } from './errors.js';
+import { createMetrics } from './metrics.js';
+import { PUBLIC_DIR, VERSION } from './packageInfo.js';
+import { RateLimiter } from './rateLimit.js';
+import { clientGone, Router, requestUrl } from './router.js';
+import { DashboardFeed } from './routes/dashboard.js';
+import { admittedInit, eventsRoute, RETRY_AFTER_SECONDS } from './routes/events.js';
+import { metricsRoute } from './routes/metrics.js';
+import { pageRoutes } from './routes/pages.js';
+import { publishRoute } from './routes/publish.js';
+import { healthRoute, readyRoute, statusRoute } from './routes/status.js';
+
+/** Options of {@link createServer} beyond the configuration. */
+export interface ServerOptions {
+  /** Where logs go. @defaultValue a pino logger on stdout at `config.logLevel` */
+  logger?: Logger;
+  /** The static pages. @defaultValue the package's public/ folder */
+  publicDir?: string;
+}
+
+/** Where a server listens. */
+export interface ListenAddress {
+  readonly host: string;
+  readonly port: number;
+  /** `http://host:port`, ready to print or to connect to. */
+  readonly url: string;
+}
+
+/** A running (or ready to run) ssehub server. */
+export interface SsehubServer {
+  /** The hub of `/events` and `/publish`. */
+  readonly hub: Hub;
+  /** The `/dashboard/stream` feed and its own hub. */
+  readonly dashboard: DashboardFeed;
+  readonly httpServer: http.Server;
+  readonly context: ServerContext;
+  /** Listens on `config.port` and `config.host` (or the given ones). */
+  listen(port?: number, host?: string): Promise<ListenAddress>;
+  /**
+   * Shuts down gracefully: `/readyz` turns 503, new streams and publishes are refused, every
+   * client gets a `retry:` hint and the end of its stream, then the server closes. Streams
+   * still open after `timeoutMs` are cut. Idempotent.
+   */
+  close(options?: { timeoutMs?: number }): Promise<void>;
+}
+
+/** How long in-flight requests get to finish once the streams have ended, in ms. */
+const REQUEST_GRACE_MS = 1000;
+
+/** A random id for this process, like `n-3f9a1c0b`. */
+function newNodeId(): string {
+  return `n-${randomBytes(4).toString('hex')}`;
+}
+
+function formatUrl(host: string, port: number): string {
+  return `http://${host.includes(':') ? `[${host}]` : host}:${port}`;
+}
+
+/** Builds a server from a validated configuration. Nothing listens until `listen()`. */
+export function createServer(config: Config, options: ServerOptions = {}): SsehubServer {
+  const nodeId = newNodeId();
+  const logger = (options.logger ?? pino({ level: config.logLevel })).child({ nodeId });
+  const hub = createHub({
+    authenticate: admittedInit,
+    heartbeatMs: config.heartbeatMs,
+    history: config.historySize === 0 ? false : { maxEvents: config.historySize },
+    ...(config.maxClients > 0 ? { maxClients: config.maxClients } : {}),
+    ...(config.maxClientsPerUser > 0 ? { maxClientsPerUser: config.maxClientsPerUser } : {}),
+    retryAfterSeconds: RETRY_AFTER_SECONDS,
+    logger: logger.child({ component: 'hub' }),
+  });
+  const context: ServerContext = {
+    config,
+    hub,
+    logger,
+    auth: new Authenticator(config),
+    cors: new Cors(config.corsOrigins),
+    rateLimiter: new RateLimiter({ ratePerSecond: config.rateLimit, burst: config.rateLimitBurst }),
+    metrics: createMetrics(hub),
+    nodeId,
+    startedAt: Date.now(),
+    version: VERSION,
+    state: { draining: false },
+  };
+  const dashboard = new DashboardFeed(context);
+  const pages = pageRoutes(options.publicDir ?? PUBLIC_DIR);
+  const router = new Router()
+    .on('/events', eventsRoute(context))
+    .on('/publish', publishRoute(context))
+    .on('/status', statusRoute(context))
+    .on('/healthz', healthRoute())
+    .on('/readyz', readyRoute(context))
+    .on('/metrics', metricsRoute(context))
+    .on('/dashboard/stream', dashboard.route())
+    .on('/', pages.index)
+    .on('/dashboard', pages.dashboard)
+    .under('/assets/', pages.assets);
+
+  // Requests being answered; shutdown waits for them (briefly) once the streams have ended.
+  let inFlight = 0;
+  let onIdle: (() => void) | undefined;
+  const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    const started = performance.now();
+    inFlight++;
+    res.once('close', () => {
+      if (--inFlight === 0) onIdle?.();
+    });
+    if (logger.isLevelEnabled('debug')) {
+      res.once('close', () => {
+        // The path only: a query may carry a token.
+        const path = (req.url ?? '/').split('?')[0];
+        logger.debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
+      });
+    }
+    try {
+      const url = requestUrl(req);
+      await router.resolve(req.method ?? 'GET', url.pathname)(req, res, url);
+    } catch (error) {
+      if (error instanceof HttpError) {
+        sendError(res, error);
+        return;
+      }
+      if (clientGone(req, res)) return;
+      logger.error({ err: error, method: req.method, path: (req.url ?? '/').split('?')[0] }, 'request failed');
+      sendError(res, new HttpError(500, 'internal_error', 'internal error'));
+    }
+  };
+
+  const httpServer = http.createServer((req, res) => {
+    void handle(req, res);
+  });
+  // Slow-loris bounds: headers within 20 s, a whole request (a publish body) within 30 s. An
+  // event stream's request is complete once its headers are in, so streams are not cut.
+  httpServer.headersTimeout = 20_000;
+  httpServer.requestTimeout = 30_000;
+
+  let closing: Promise<void> | undefined;
+  // Order matters: refuse first (readiness fails, new streams and publishes get 503), end the
+  // streams, and only then stop listening, so that nothing is cut that could have finished.
+  const shutdown = async (timeoutMs: number): Promise<void> => {
+    context.state.draining = true;
+    await Promise.all([hub.close({ timeoutMs }), dashboard.close(timeoutMs)]);
+    if (!httpServer.listening) return;
+    const serverClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    if (inFlight > 0) {
+      let timer: NodeJS.Timeout | undefined;
+      await new Promise<void>((resolve) => {
+        onIdle = resolve;
+        timer = setTimeout(resolve, REQUEST_GRACE_MS);
+      });
+      clearTimeout(timer);
+    }
+    // What is left is idle: kept-alive sockets and sockets that never sent a request.
+    httpServer.closeAllConnections();
+    await serverClosed;
+  };
+
+  dashboard.start();
+  return {
+    hub,
+    dashboard,
+    httpServer,
+    context,
+    listen(port = config.port, host = config.host) {
+      return new Promise<ListenAddress>((resolve, reject) => {
+        const onError = (error: Error): void => reject(error);
+        httpServer.once('error', onError);
+        httpServer.listen(port, host, () => {
+          httpServer.off('error', onError);
+          const address = httpServer.address() as AddressInfo;
+          resolve({ host, port: address.port, url: formatUrl(host, address.port) });
+        });
+      });
+    },
+    close(closeOptions = {}) {
+      closing ??= shutdown(closeOptions.timeoutMs ?? 5000);
+      return closing;
+    },
+  };
+}

@@ -1,0 +1,72 @@
+/**
+ * `GET /status` (a JSON snapshot of the hub), `GET /healthz` (the process answers) and
+ * `GET /readyz` (it accepts new streams: 503 once shutdown has begun).
+ * @module
+ */
+
+import type { Hub } from 'ssehub';
+import type { Route, ServerContext } from '../context.js';
+import { sendJson } from '../errors.js';
+
+/** Most rooms listed by `/status`; `roomsTruncated` tells when there are more. */
+export const STATUS_ROOM_LIMIT = 1000;
+
+/** A room and its member count. */
+export interface RoomSize {
+  readonly name: string;
+  readonly size: number;
+}
+
+/** The `limit` largest rooms, largest first, ties by name: the ones worth looking at. */
+export function largestRooms(hub: Hub, limit: number): RoomSize[] {
+  const rooms: RoomSize[] = [];
+  for (const [name, members] of hub.rooms) rooms.push({ name, size: members.size });
+  rooms.sort((a, b) => b.size - a.size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+  return rooms.length > limit ? rooms.slice(0, limit) : rooms;
+}
+
+/** The body of `GET /status`. */
+export function statusBody(ctx: ServerContext): Record<string, unknown> {
+  const stats = ctx.hub.stats();
+  return {
+    nodeId: ctx.nodeId,
+    version: ctx.version,
+    uptime: Math.round((Date.now() - ctx.startedAt) / 10) / 100,
+    ready: !ctx.state.draining,
+    clients: stats.clients,
+    users: stats.users,
+    roomCount: stats.rooms,
+    rooms: largestRooms(ctx.hub, STATUS_ROOM_LIMIT),
+    roomsTruncated: stats.rooms > STATUS_ROOM_LIMIT,
+    history: {
+      size: stats.history.size,
+      maxEvents: ctx.config.historySize,
+      bytes: stats.history.bytes,
+      oldestId: stats.history.oldestId ?? null,
+      newestId: stats.history.newestId ?? null,
+      headId: stats.history.headId,
+    },
+    counters: stats.counters,
+  };
+}
+
+/** The `/status` route. */
+export function statusRoute(ctx: ServerContext): Route {
+  const get = (_req: unknown, res: Parameters<typeof sendJson>[0]) => sendJson(res, 200, statusBody(ctx));
+  return { GET: get, HEAD: get };
+}
+
+/** The `/healthz` route: 200 while the process serves HTTP at all. */
+export function healthRoute(): Route {
+  const get = (_req: unknown, res: Parameters<typeof sendJson>[0]) => sendJson(res, 200, { status: 'ok' });
+  return { GET: get, HEAD: get };
+}
+
+/** The `/readyz` route: 200 while accepting new streams, 503 once shutting down. */
+export function readyRoute(ctx: ServerContext): Route {
+  const get = (_req: unknown, res: Parameters<typeof sendJson>[0]) => {
+    if (ctx.state.draining || ctx.hub.closed) sendJson(res, 503, { status: 'shutting_down' });
+    else sendJson(res, 200, { status: 'ready' });
+  };
+  return { GET: get, HEAD: get };
+}

@@ -1,0 +1,55 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openStream, request } from './support/http.js';
+import { startServer, type TestServer } from './support/server.js';
+
+describe('GET /events', () => {
+  let hub: TestServer;
+
+  beforeAll(async () => {
+    hub = await startServer({ SSEHUB_HEARTBEAT_MS: '1000' });
+  });
+  afterAll(() => hub.close());
+
+  it('opens an event stream: SSE headers, a retry hint, then `connected` with the identity', async () => {
+    const stream = await openStream(hub.url, '/events?user=ada&room=a&room=b&room=a');
+    expect(stream.status).toBe(200);
+    expect(stream.headers['content-type']).toBe('text/event-stream; charset=utf-8');
+    expect(stream.headers['cache-control']).toBe('no-cache, no-transform');
+    expect(stream.headers['x-accel-buffering']).toBe('no');
+    await stream.until((text) => text.includes('event: connected'));
+    const match = /^retry: 2000\n\nevent: connected\ndata: (.+)\n\n$/.exec(stream.text());
+    expect(match).not.toBeNull();
+    const identity = JSON.parse(match?.[1] ?? '{}');
+    expect(identity).toEqual({ clientId: expect.stringMatching(/^[0-9a-f-]{36}$/), userId: 'ada' });
+    const status = (await request(hub.url, '/status')).json;
+    // Duplicate rooms count once.
+    expect(status.rooms).toEqual([
+      { name: 'a', size: 1 },
+      { name: 'b', size: 1 },
+    ]);
+    stream.close();
+  });
+
+  it('sends a heartbeat comment every SSEHUB_HEARTBEAT_MS on an idle stream', async () => {
+    const stream = await openStream(hub.url, '/events');
+    await stream.until((text) => text.includes('event: connected'));
+    const opened = Date.now();
+    await stream.until((text) => /\n\n:\n\n$/.test(text), 5000);
+    const waited = Date.now() - opened;
+    expect(waited).toBeGreaterThan(300);
+    // The shared timer fires every interval and skips streams written to within it: at most two.
+    expect(waited).toBeLessThan(4000);
+    stream.close();
+  });
+
+  it('forgets a client and its rooms when it disconnects', async () => {
+    const stream = await openStream(hub.url, '/events?room=gone');
+    await stream.until((text) => text.includes('event: connected'));
+    expect((await request(hub.url, '/status')).json.rooms).toContainEqual({ name: 'gone', size: 1 });
+    stream.close();
+    const deadline = Date.now() + 3000;
+    while ((await request(hub.url, '/status')).json.clients !== 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+    const status = (await request(hub.url, '/status')).json;
+    expect([status.clients, status.rooms]).toEqual([0, []]);
+  });
+});
