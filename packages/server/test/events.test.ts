@@ -11,15 +11,18 @@ describe('GET /events', () => {
   afterAll(() => hub.close());
 
   it('opens an event stream: SSE headers, a retry hint, then `connected` with the identity', async () => {
+    // A fresh connection's `connected` event carries the hub's head id, to resume from.
+    const headId = hub.server.hub.stats().history.headId;
     const stream = await openStream(hub.url, '/events?user=ada&room=a&room=b&room=a');
     expect(stream.status).toBe(200);
     expect(stream.headers['content-type']).toBe('text/event-stream; charset=utf-8');
     expect(stream.headers['cache-control']).toBe('no-cache, no-transform');
     expect(stream.headers['x-accel-buffering']).toBe('no');
     await stream.until((text) => text.includes('event: connected'));
-    const match = /^retry: 2000\n\nevent: connected\ndata: (.+)\n\n$/.exec(stream.text());
+    const match = /^retry: 2000\n\nid: (\S+)\nevent: connected\ndata: (.+)\n\n$/.exec(stream.text());
     expect(match).not.toBeNull();
-    const identity = JSON.parse(match?.[1] ?? '{}');
+    expect(match?.[1]).toBe(headId);
+    const identity = JSON.parse(match?.[2] ?? '{}');
     expect(identity).toEqual({ clientId: expect.stringMatching(/^[0-9a-f-]{36}$/), userId: 'ada' });
     const status = (await request(hub.url, '/status')).json;
     // Duplicate rooms count once.

@@ -74,6 +74,11 @@ export class History {
     return this.#epoch;
   }
 
+  /** The id of the newest event so far: where a client that has seen everything stands. */
+  get headId(): string {
+    return formatEventId(this.#epoch, this.#latest);
+  }
+
   /** Records that `seq` happened; keeps the event when `entry` is given. */
   record(epoch: string, seq: number, entry: HistoryEntry | undefined): void {
     if (epoch !== this.#epoch) this.reset(epoch, seq - 1);

@@ -49,6 +49,8 @@ export interface HubStats {
   counters: Readonly<HubCounters>;
 }
 
+// The longest id a hub makes: a 32-character epoch, a dash and a 16-digit seq.
+const MIN_LAST_EVENT_ID_LENGTH = 64;
 const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const HEARTBEAT = encodeComment();
 
@@ -125,6 +127,10 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     this.#ephemeralEvents = new Set(options.ephemeralEvents);
     if (options.resetEvent !== undefined) assertSingleLineField('event', options.resetEvent);
     if (options.connectedEvent) assertSingleLineField('event', options.connectedEvent);
+    if (options.maxLastEventIdLength !== undefined && !(options.maxLastEventIdLength >= MIN_LAST_EVENT_ID_LENGTH)) {
+      // Shorter than the hub's own ids, every resume would be refused as too long, forever.
+      throw new RangeError(`maxLastEventIdLength must be at least ${MIN_LAST_EVENT_ID_LENGTH}`);
+    }
     this.#streamOptions = {
       maxLastEventIdLength: options.maxLastEventIdLength ?? DEFAULT_MAX_LAST_EVENT_ID_LENGTH,
       ...(options.maxQueueBytes === undefined ? {} : { maxQueueBytes: options.maxQueueBytes }),
@@ -422,7 +428,11 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     this.#register(client);
     const connectedEvent = this.#options.connectedEvent ?? 'connected';
     if (connectedEvent !== false) {
-      stream.enqueue(encodeEvent({ event: connectedEvent, data: JSON.stringify({ clientId: client.id, userId: client.userId ?? null }) }));
+      const data = JSON.stringify({ clientId: client.id, userId: client.userId ?? null });
+      // A new client starts at the head: should it drop before any other event, it still
+      // resumes from here. A resuming client keeps its own id until its replay moves it on.
+      const id = stream.lastEventIdPresent ? undefined : this.#history.headId;
+      stream.enqueue(encodeEvent({ id, event: connectedEvent, data }));
     }
     if (stream.lastEventIdPresent) this.#resume(client);
     this.counters.connections++;
@@ -488,7 +498,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
   }
 
   #reset(client: Client<Events, Meta>, reason: ResetReason): void {
-    const headId = this.#history.stats().headId;
+    const headId = this.#history.headId;
     const data = JSON.stringify({ reason, lastEventId: client.lastEventId ?? null, headId });
     // The reset carries the head id: the client's next resume starts from now.
     client.stream.enqueue(encodeEvent({ id: headId, event: this.#options.resetEvent ?? 'ssehub:reset', data }));
@@ -521,7 +531,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       if (clients?.size === 0) this.#users.delete(client.userId);
     }
     for (const room of client.rooms) this.left(client, room);
-    const reason = overflowed ? 'slow' : (this.#leaving.get(client) ?? (client.stream.closed ? 'client' : 'closed'));
+    const reason = overflowed ? 'slow' : (this.#leaving.get(client) ?? (client.stream.endedLocally ? 'closed' : 'client'));
     this.#logger.debug({ clientId: client.id, userId: client.userId, reason }, 'ssehub: client disconnected');
     try {
       this.#options.onDisconnect?.(client, reason);

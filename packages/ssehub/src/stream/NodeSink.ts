@@ -46,15 +46,21 @@ class NodeSink implements Sink {
   write(chunk: Uint8Array): boolean {
     const res = this.#res;
     if (res.destroyed || res.writableEnded) return true;
-    if (this.#headSent) return res.write(chunk);
-    this.#headSent = true;
     const socket = this.#http1 ? res.socket : undefined;
-    if (socket == null) return res.write(chunk);
-    // Head and first bytes in one system call. The head is flushed on its own (corked) rather
-    // than prepended to the chunk: Node then writes its header string itself, which flattens it,
-    // instead of keeping the ~700-byte rope it was built as for the life of the connection.
+    if (socket == null) {
+      this.#headSent = true;
+      return res.write(chunk);
+    }
+    // Corked around the write, Node writes at the uncork, now, instead of scheduling an
+    // uncork for the next tick for every response; and a first write carries the head in the
+    // same system call. The head is flushed on its own rather than prepended to the chunk:
+    // Node then writes its header string itself, which flattens it, instead of keeping the
+    // ~700-byte rope it was built as for the life of the connection.
     socket.cork();
-    res.flushHeaders?.();
+    if (!this.#headSent) {
+      this.#headSent = true;
+      res.flushHeaders?.();
+    }
     const ok = res.write(chunk);
     socket.uncork();
     return ok;

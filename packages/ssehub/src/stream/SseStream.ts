@@ -2,7 +2,7 @@ import { StreamClosedError } from '../errors.js';
 import { encodeComment, encodeEvent, encodeRetry } from '../protocol/encodeEvent.js';
 import type { LastEventIdClaim } from '../protocol/lastEventId.js';
 import type { SseEvent } from '../protocol/SseEvent.js';
-import { coarseNow, type Flushable, scheduleFlush } from './flushScheduler.js';
+import { coarseNow, type Flushable, flushRound, scheduleFlush } from './flushScheduler.js';
 import { joinChunks } from './joinChunks.js';
 import type { Sink, SinkEvents } from './Sink.js';
 
@@ -68,6 +68,7 @@ export class SseStream implements Flushable, SinkEvents {
   #marked = false;
   #waitingDrain = false;
   #state = State.Open;
+  #endedLocally = false;
   #lastWriteAt = coarseNow;
   #stalledSince = 0;
   #abort: AbortController | undefined;
@@ -111,6 +112,11 @@ export class SseStream implements Flushable, SinkEvents {
             });
     }
     return this.#done;
+  }
+
+  /** True when this side ended the stream (`close()`/`destroy()`), not the peer. */
+  get endedLocally(): boolean {
+    return this.#endedLocally;
   }
 
   /** Bytes queued for this client and not yet handed to the transport. */
@@ -182,7 +188,7 @@ export class SseStream implements Flushable, SinkEvents {
     else this.#chunks.push(chunk);
     this.#queuedBytes += chunk.byteLength;
     if (this.#waitingDrain) return true;
-    if (this.#queuedBytes >= EAGER_FLUSH_BYTES) this.flush();
+    if (this.#queuedBytes >= EAGER_FLUSH_BYTES || this.#queuedBytes >= this.#maxQueueBytes) this.flush();
     else if (!this.#marked) {
       this.#marked = true;
       scheduleFlush(this);
@@ -213,6 +219,7 @@ export class SseStream implements Flushable, SinkEvents {
   close(): void {
     if (this.#state !== State.Open) return;
     this.#state = State.Closing;
+    this.#endedLocally = true;
     // Graceful: the queue is bounded, so it is handed over whole before the end.
     if (this.#queuedBytes > 0) this.#sink.write(this.#takeQueued());
     this.#sink.end();
@@ -221,6 +228,7 @@ export class SseStream implements Flushable, SinkEvents {
   /** Drops the connection at once, discarding what is queued. */
   destroy(): void {
     if (this.#state === State.Closed) return;
+    this.#endedLocally = true;
     this.#chunks = undefined;
     this.#queuedBytes = 0;
     this.#sink.destroy();
@@ -247,7 +255,7 @@ export class SseStream implements Flushable, SinkEvents {
 
   #takeQueued(): Uint8Array {
     const chunks = this.#chunks as Uint8Array[];
-    const chunk = chunks.length === 1 ? (chunks[0] as Uint8Array) : joinChunks(chunks, this.#queuedBytes);
+    const chunk = chunks.length === 1 ? (chunks[0] as Uint8Array) : joinChunks(chunks, this.#queuedBytes, flushRound);
     chunks.length = 0;
     this.#queuedBytes = 0;
     return chunk;

@@ -5,6 +5,8 @@
  * the batches.
  */
 
+import { forgetLastJoin } from './joinChunks.js';
+
 /** Something that holds queued bytes and writes them when asked. */
 export interface Flushable {
   flush(): void;
@@ -17,6 +19,10 @@ let scheduled = false;
 /** Coarse clock refreshed once per flush round; cheaper than a clock read per write. */
 export let coarseNow = Date.now();
 
+/** The flush round running now, or -1 outside one (joins are shared within a round). */
+export let flushRound = -1;
+let rounds = 0;
+
 function flushAll(): void {
   scheduled = false;
   coarseNow = Date.now();
@@ -24,8 +30,14 @@ function flushAll(): void {
   const batch = dirty;
   dirty = spare;
   spare = batch;
-  for (let i = 0; i < batch.length; i++) batch[i]?.flush();
-  batch.length = 0;
+  flushRound = rounds++;
+  try {
+    for (let i = 0; i < batch.length; i++) batch[i]?.flush();
+  } finally {
+    flushRound = -1;
+    forgetLastJoin();
+    batch.length = 0;
+  }
 }
 
 /** Marks a stream as having queued bytes; the caller tracks that it is marked only once. */

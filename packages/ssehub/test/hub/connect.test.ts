@@ -10,6 +10,9 @@ afterEach(() => scope.dispose());
 describe('the connected event', () => {
   it('is the first event, after a retry hint, and carries {clientId, userId}', async () => {
     const { hub, url } = await scope.serve();
+    // A fresh connection (no Last-Event-ID) starts at the head: nothing published yet, seq 0.
+    const headId = hub.stats().history.headId;
+    expect(headId).toMatch(/^[A-Za-z0-9]{1,32}-0$/);
     const stream = scope.raw(`${url}/events?user=ada`);
     const { clientId } = await stream.connected();
     expect(clientId).toMatch(UUID);
@@ -18,17 +21,29 @@ describe('the connected event', () => {
     expect(stream.headers?.['cache-control']).toBe('no-cache, no-transform');
     expect(stream.headers?.['x-accel-buffering']).toBe('no');
     expect(stream.headers?.connection).toBe('keep-alive');
-    expect(stream.text).toBe(`retry: 2000\n\nevent: connected\ndata: {"clientId":"${clientId}","userId":"ada"}\n\n`);
+    expect(stream.text).toBe(`retry: 2000\n\nid: ${headId}\nevent: connected\ndata: {"clientId":"${clientId}","userId":"ada"}\n\n`);
     expect(hub.getClient(clientId)?.userId).toBe('ada');
   });
 
   it('has userId null for an anonymous connection and reaches an eventsource client', async () => {
-    const { url } = await scope.serve();
+    const { hub, url } = await scope.serve();
+    const headId = hub.stats().history.headId;
     const client = scope.client(`${url}/events`);
     const connected = await connectedOf(client);
     expect(connected).toEqual({ clientId: expect.stringMatching(UUID), userId: null });
     expect(client.events).toHaveLength(1);
-    expect(client.events[0]?.lastEventId).toBe('');
+    // The connected event's id becomes the client's Last-Event-ID.
+    expect(client.events[0]?.lastEventId).toBe(headId);
+  });
+
+  it('of a fresh connection carries the id of the newest event published before it', async () => {
+    const { hub, url } = await scope.serve<{ tick: number }>();
+    await hub.toAll().send('tick', 1);
+    const newest = await hub.toAll().send('tick', 2, { history: false });
+    expect(hub.stats().history.headId).toBe(newest);
+    const stream = scope.raw(`${url}/?user=u`);
+    const { clientId } = await stream.connected();
+    expect(stream.text).toBe(`retry: 2000\n\nid: ${newest}\nevent: connected\ndata: {"clientId":"${clientId}","userId":"u"}\n\n`);
   });
 
   it('uses the client id from authenticate, or from generateClientId', async () => {
@@ -39,11 +54,12 @@ describe('the connected event', () => {
   });
 
   it('can be renamed', async () => {
-    const { url } = await scope.serve({ connectedEvent: 'hello' });
+    const { hub, url } = await scope.serve({ connectedEvent: 'hello' });
+    const headId = hub.stats().history.headId;
     const stream = scope.raw(`${url}/?user=u`);
     await stream.until(() => stream.dataOf('hello').length === 1, 'the hello event');
     const { clientId } = JSON.parse(stream.dataOf('hello')[0] as string) as { clientId: string };
-    expect(stream.text).toBe(`retry: 2000\n\nevent: hello\ndata: {"clientId":"${clientId}","userId":"u"}\n\n`);
+    expect(stream.text).toBe(`retry: 2000\n\nid: ${headId}\nevent: hello\ndata: {"clientId":"${clientId}","userId":"u"}\n\n`);
   });
 
   it('can be turned off, as can the retry hint', async () => {
@@ -56,10 +72,11 @@ describe('the connected event', () => {
   });
 
   it('sends the configured retry hint', async () => {
-    const { url } = await scope.serve({ retryMs: 12_345 });
+    const { hub, url } = await scope.serve({ retryMs: 12_345 });
+    const headId = hub.stats().history.headId;
     const stream = scope.raw(`${url}/`);
     await stream.connected();
-    expect(stream.text.startsWith('retry: 12345\n\nevent: connected\n')).toBe(true);
+    expect(stream.text.startsWith(`retry: 12345\n\nid: ${headId}\nevent: connected\n`)).toBe(true);
   });
 
   it('adds the configured extra headers to the stream', async () => {

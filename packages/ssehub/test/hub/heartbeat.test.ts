@@ -11,13 +11,14 @@ afterEach(async () => {
 
 describe('heartbeat', () => {
   it('sends a `:` comment to an idle connection every interval', async () => {
-    const { url } = await scope.serve({ heartbeatMs: 100 });
+    const { hub, url } = await scope.serve({ heartbeatMs: 100 });
+    const headId = hub.stats().history.headId;
     const stream = scope.raw(`${url}/?id=idle`);
     await stream.connected();
     const started = Date.now();
     await stream.until(() => stream.heartbeats >= 3, 'three heartbeats', 3000);
     expect(Date.now() - started).toBeGreaterThanOrEqual(150);
-    const prefix = 'retry: 2000\n\nevent: connected\ndata: {"clientId":"idle","userId":null}\n\n';
+    const prefix = `retry: 2000\n\nid: ${headId}\nevent: connected\ndata: {"clientId":"idle","userId":null}\n\n`;
     expect(stream.text).toBe(prefix + ':\n\n'.repeat(stream.heartbeats));
   });
 

@@ -126,6 +126,7 @@ describe('maxClientsPerUser', () => {
       perUserLimit: 'evict-oldest',
       onDisconnect: (client, reason) => reasons.push([client.id, reason]),
     });
+    const headId = hub.stats().history.headId;
     const oldest = scope.raw(`${url}/?id=old&user=alice&room=r`);
     await oldest.connected();
     const middle = scope.client(`${url}/?id=mid&user=alice`, ['ping', 'ssehub:evicted']);
@@ -135,7 +136,7 @@ describe('maxClientsPerUser', () => {
 
     await oldest.until(() => oldest.ended, 'the oldest stream to end');
     expect(oldest.text).toBe(
-      'retry: 2000\n\nevent: connected\ndata: {"clientId":"old","userId":"alice"}\n\nevent: ssehub:evicted\ndata: {"clientId":"old"}\n\n',
+      `retry: 2000\n\nid: ${headId}\nevent: connected\ndata: {"clientId":"old","userId":"alice"}\n\nevent: ssehub:evicted\ndata: {"clientId":"old"}\n\n`,
     );
     expect(reasons).toEqual([['old', 'evicted']]);
     expect(hub.connectionCount('alice')).toBe(2);

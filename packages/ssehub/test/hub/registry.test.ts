@@ -131,6 +131,7 @@ describe('Hub registry', () => {
   it('hub.disconnect(id) ends that stream and unregisters the client', async () => {
     const reasons: Array<[string, DisconnectReason]> = [];
     const { hub, url } = await scope.serve({ onDisconnect: (client, reason) => reasons.push([client.id, reason]) });
+    const headId = hub.stats().history.headId;
     const stream = scope.raw(`${url}/?id=gone&user=u&room=r`);
     await stream.connected();
     const stays = await connectedOf(scope.client(`${url}/?id=stays&user=u`));
@@ -138,7 +139,7 @@ describe('Hub registry', () => {
     await stream.until(() => stream.ended, 'the end of the stream');
     await waitFor(() => reasons.length === 1, 'onDisconnect');
     expect(reasons).toEqual([['gone', 'closed']]);
-    expect(stream.text).toBe('retry: 2000\n\nevent: connected\ndata: {"clientId":"gone","userId":"u"}\n\n');
+    expect(stream.text).toBe(`retry: 2000\n\nid: ${headId}\nevent: connected\ndata: {"clientId":"gone","userId":"u"}\n\n`);
     expect([...hub.clients.keys()]).toEqual([stays.clientId]);
     expect(hub.connectionCount('u')).toBe(1);
     expect(hub.rooms.has('r')).toBe(false);

@@ -11,6 +11,7 @@ describe('Hub#close', () => {
   it('sends `retry:` then ends every stream, and resolves', async () => {
     const reasons: Array<[string, DisconnectReason]> = [];
     const { hub, url } = await scope.serve<Events>({ onDisconnect: (client, reason) => reasons.push([client.id, reason]) });
+    const headId = hub.stats().history.headId;
     const a = scope.raw(`${url}/?id=a&user=u`);
     const b = scope.raw(`${url}/?id=b&room=r`);
     await a.connected();
@@ -24,10 +25,10 @@ describe('Hub#close', () => {
     await a.until(() => a.ended, 'the end of a');
     await b.until(() => b.ended, 'the end of b');
     expect(a.text).toBe(
-      `retry: 2000\n\nevent: connected\ndata: {"clientId":"a","userId":"u"}\n\nid: ${id}\nevent: chat\ndata: last words\n\nretry: 2000\n\n`,
+      `retry: 2000\n\nid: ${headId}\nevent: connected\ndata: {"clientId":"a","userId":"u"}\n\nid: ${id}\nevent: chat\ndata: last words\n\nretry: 2000\n\n`,
     );
     expect(b.text).toBe(
-      `retry: 2000\n\nevent: connected\ndata: {"clientId":"b","userId":null}\n\nid: ${id}\nevent: chat\ndata: last words\n\nretry: 2000\n\n`,
+      `retry: 2000\n\nid: ${headId}\nevent: connected\ndata: {"clientId":"b","userId":null}\n\nid: ${id}\nevent: chat\ndata: last words\n\nretry: 2000\n\n`,
     );
     expect(reasons.sort()).toEqual([
       ['a', 'hub-closed'],
@@ -38,18 +39,20 @@ describe('Hub#close', () => {
 
   it('sends the configured retry hint, or none with retryMs false', async () => {
     const { hub, url } = await scope.serve<Events>({ retryMs: 7000 });
+    const headId = hub.stats().history.headId;
     const stream = scope.raw(`${url}/?id=a`);
     await stream.connected();
     await hub.close();
     await stream.until(() => stream.ended, 'the end of the stream');
-    expect(stream.text).toBe('retry: 7000\n\nevent: connected\ndata: {"clientId":"a","userId":null}\n\nretry: 7000\n\n');
+    expect(stream.text).toBe(`retry: 7000\n\nid: ${headId}\nevent: connected\ndata: {"clientId":"a","userId":null}\n\nretry: 7000\n\n`);
 
     const quiet = await scope.serve<Events>({ retryMs: false });
+    const quietHeadId = quiet.hub.stats().history.headId;
     const silent = scope.raw(`${quiet.url}/?id=q`);
     await silent.connected();
     await quiet.hub.close();
     await silent.until(() => silent.ended, 'the end of the stream');
-    expect(silent.text).toBe('event: connected\ndata: {"clientId":"q","userId":null}\n\n');
+    expect(silent.text).toBe(`id: ${quietHeadId}\nevent: connected\ndata: {"clientId":"q","userId":null}\n\n`);
   });
 
   it('ends eventsource clients too; they cannot reconnect while the hub is closed', async () => {

@@ -87,6 +87,7 @@ describe('HTTP/2 (http2.createServer(hub.handler()))', () => {
 
   it('streams the connected event and published events with SSE headers', async () => {
     const { hub, open } = await h2();
+    const headId = hub.stats().history.headId;
     const a = open('/events?id=a&user=u&room=r');
     const b = open('/events?id=b&user=u');
     await waitFor(() => a.text.includes('event: connected') && b.text.includes('event: connected'), 'both connected events');
@@ -99,12 +100,12 @@ describe('HTTP/2 (http2.createServer(hub.handler()))', () => {
     const id2 = await hub.toUser('u').send('chat', { text: 'user' });
     await waitFor(() => a.text.includes('"user"') && b.text.includes('"user"'), 'the user event');
     expect(a.text).toBe(
-      'retry: 2000\n\nevent: connected\ndata: {"clientId":"a","userId":"u"}\n\n' +
+      `retry: 2000\n\nid: ${headId}\nevent: connected\ndata: {"clientId":"a","userId":"u"}\n\n` +
         `id: ${id1}\nevent: chat\ndata: {"text":"room"}\n\n` +
         `id: ${id2}\nevent: chat\ndata: {"text":"user"}\n\n`,
     );
     expect(b.text).toBe(
-      `retry: 2000\n\nevent: connected\ndata: {"clientId":"b","userId":"u"}\n\nid: ${id2}\nevent: chat\ndata: {"text":"user"}\n\n`,
+      `retry: 2000\n\nid: ${headId}\nevent: connected\ndata: {"clientId":"b","userId":"u"}\n\nid: ${id2}\nevent: chat\ndata: {"text":"user"}\n\n`,
     );
     expect(hub.connectionCount('u')).toBe(2);
   });
@@ -139,6 +140,7 @@ describe('HTTP/2 (http2.createServer(hub.handler()))', () => {
 describe('Hub#fetch (Web Request/Response)', () => {
   it('returns an SSE response whose body yields the connected event and published events', async () => {
     const hub = hubOf({ headers: { 'access-control-allow-origin': '*' } });
+    const headId = hub.stats().history.headId;
     const response = await hub.fetch(new Request('http://x/events?id=w&user=web&room=r'));
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toBe('text/event-stream; charset=utf-8');
@@ -154,7 +156,7 @@ describe('Hub#fetch (Web Request/Response)', () => {
     const id2 = await hub.publish({ target: { users: ['web'] }, data: 'two' });
     await body.until(() => body.dataOf('message').length === 1, 'the message event');
     expect(body.text).toBe(
-      'retry: 2000\n\nevent: connected\ndata: {"clientId":"w","userId":"web"}\n\n' +
+      `retry: 2000\n\nid: ${headId}\nevent: connected\ndata: {"clientId":"w","userId":"web"}\n\n` +
         `id: ${id1}\nevent: chat\ndata: {"text":"one"}\n\n` +
         `id: ${id2}\ndata: two\n\n`,
     );
@@ -189,12 +191,13 @@ describe('Hub#fetch (Web Request/Response)', () => {
 
   it('hub.close() sends `retry:` and ends the body', async () => {
     const hub = hubOf();
+    const headId = hub.stats().history.headId;
     const body = new BodyReader(await hub.fetch(new Request('http://x/?id=w')));
     await body.until(() => body.dataOf('connected').length === 1, 'the connected event');
     await hub.close();
     await body.until(() => body.done, 'the end of the body');
     expect(body.failed).toBeUndefined();
-    expect(body.text).toBe('retry: 2000\n\nevent: connected\ndata: {"clientId":"w","userId":null}\n\nretry: 2000\n\n');
+    expect(body.text).toBe(`retry: 2000\n\nid: ${headId}\nevent: connected\ndata: {"clientId":"w","userId":null}\n\nretry: 2000\n\n`);
   });
 
   describe('refusals are Web Responses with the right status', () => {

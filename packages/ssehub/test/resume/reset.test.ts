@@ -128,17 +128,20 @@ describe('reset instead of a replay', () => {
     expect(resets(client)).toEqual([{ reason: 'malformed', lastEventId: exact, headId: id(10) }]);
   });
 
-  it('honours a custom maxLastEventIdLength', async () => {
-    const { h, id } = await primed({ maxLastEventIdLength: 8 });
-    expect(id(6).length).toBeGreaterThan(8);
+  it('honours a custom maxLastEventIdLength, and resumes normally after the reset', async () => {
+    const { h, id } = await primed({ maxLastEventIdLength: 64 });
     const identity = { tag: 'a', user: 'u1' };
-    const client = open(h, identity, id(6), 'header');
+    const client = open(h, identity, `${id(6)}${'9'.repeat(65 - id(6).length)}`, 'header');
     await client.waitFor('ssehub:reset');
     expect(resets(client)).toEqual([{ reason: 'too-long', lastEventId: null, headId: id(10) }]);
-    // The reset's own id is longer than 8 too: the next reconnect is refused the same way.
+    // The reset's own id fits: the next reconnect resumes from it with no further reset.
     h.drop('a', 'close');
-    await client.waitFor('ssehub:reset', 2);
-    expect(resets(client)[1]).toEqual({ reason: 'too-long', lastEventId: null, headId: id(10) });
+    await client.waitFor('connected', 2);
+    expect(resets(client)).toHaveLength(1);
+  });
+
+  it('refuses a maxLastEventIdLength shorter than its own ids', () => {
+    expect(() => createHub({ maxLastEventIdLength: 8 })).toThrow(RangeError);
   });
 
   it('the header wins over the query; an empty header falls back to the query', async () => {
