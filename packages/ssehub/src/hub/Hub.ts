@@ -370,12 +370,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     const userPending = init.userId === undefined ? 0 : (this.#pendingByUser.get(init.userId) ?? 0);
     if (init.userId !== undefined && (userClients?.size ?? 0) + userPending >= maxPerUser) {
       if (this.#options.perUserLimit !== 'evict-oldest') return refused(refusal(429));
-      if (userClients !== undefined) {
-        for (const oldest of userClients) {
-          if (userClients.size < maxPerUser) break;
-          this.#evict(oldest);
-        }
-      }
+      if (userClients !== undefined) this.#evictOldest(userClients, maxPerUser);
     }
     this.#pending++;
     if (init.userId !== undefined) this.#pendingByUser.set(init.userId, userPending + 1);
@@ -393,6 +388,14 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
 
   #retryAfter(): number {
     return this.#options.retryAfterSeconds ?? 5;
+  }
+
+  /** Evicts a user's oldest connections until one more fits under `maxPerUser`. */
+  #evictOldest(userClients: ReadonlySet<Client<Events, Meta>>, maxPerUser: number): void {
+    for (const oldest of userClients) {
+      if (userClients.size < maxPerUser) break;
+      this.#evict(oldest);
+    }
   }
 
   #evict(client: Client<Events, Meta>): void {
@@ -453,11 +456,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       // `evict-oldest`: connections set up at the same time were all admitted; the newest wins.
       const current = this.#users.get(client.userId);
       if (current !== undefined && this.#options.perUserLimit === 'evict-oldest') {
-        const maxPerUser = this.#options.maxClientsPerUser ?? Number.POSITIVE_INFINITY;
-        for (const oldest of current) {
-          if (current.size < maxPerUser) break;
-          this.#evict(oldest);
-        }
+        this.#evictOldest(current, this.#options.maxClientsPerUser ?? Number.POSITIVE_INFINITY);
       }
       let clients = this.#users.get(client.userId);
       if (clients === undefined) this.#users.set(client.userId, (clients = new Set()));
