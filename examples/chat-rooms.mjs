@@ -7,9 +7,9 @@ import { createHub, refuse } from 'ssehub';
 
 const hub = createHub({
   authenticate(req) {
-    const user = req.url.searchParams.get('user');
+    const user = req.query.get('user');
     if (!user) return refuse(401, 'pass ?user=');
-    return { userId: user, rooms: req.url.searchParams.getAll('room') };
+    return { userId: user, rooms: req.query.getAll('room') };
   },
   onConnect: (client) => void hub.toRoom(...client.rooms).send('joined', { user: client.userId }, { history: false }),
   ephemeralEvents: ['joined'],

@@ -9,7 +9,7 @@ import { createHub, refuse } from 'ssehub';
 
 const hub = createHub({
   authenticate(req) {
-    const user = req.url.searchParams.get('user');
+    const user = req.query.get('user');
     return user ? { userId: user } : refuse(401, 'pass ?user=');
   },
   maxClientsPerUser: 5,

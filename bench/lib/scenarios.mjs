@@ -3,7 +3,7 @@
  * of one run. Sizes come from `plan(options)`; `--quick` shrinks them for development.
  */
 import { payload } from '../servers/control.mjs';
-import { cpuSeconds, rssBytes } from './procStat.mjs';
+import { cpuSeconds, cpuSplit, rssBytes } from './procStat.mjs';
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const MB = 1024 * 1024;
@@ -111,9 +111,19 @@ async function idle(server, client, scenario) {
   };
 }
 
-async function accept(_server, client, scenario) {
+async function accept(server, client, scenario) {
+  const before = cpuSplit(server.pid);
   const answer = await open(client, scenario, scenario.concurrency);
-  return { clients: answer.opened, ms: answer.ms, acceptPerSec: (answer.opened / answer.ms) * 1000 };
+  const after = cpuSplit(server.pid);
+  const cpu = after.user - before.user + after.system - before.system;
+  return {
+    clients: answer.opened,
+    ms: answer.ms,
+    acceptPerSec: (answer.opened / answer.ms) * 1000,
+    // Server CPU (user + system) per accepted connection: steadier than the rate on a shared machine.
+    serverCpuUsPerConnection: (cpu * 1e6) / answer.opened,
+    serverSystemShare: (after.system - before.system) / cpu,
+  };
 }
 
 /** Publishes through POST /publish (the standalone server), at `rate` events/s. */

@@ -10,7 +10,7 @@ const { createHub } = await import(process.env.BENCH_SSEHUB ?? 'ssehub');
 
 const hub = createHub({
   authenticate: (request) => {
-    const query = request.url.searchParams;
+    const query = request.query;
     const rooms = query.getAll('room');
     return rooms.length > 0 ? { userId: query.get('user') ?? undefined, rooms } : { userId: query.get('user') ?? undefined };
   },

@@ -2,8 +2,11 @@ import type { SseStream, StreamListener } from '../stream/SseStream.js';
 import type { Audience } from './Audience.js';
 import type { EventMap } from './types.js';
 
-// What `rooms` returns for a client in none: most clients never join one, so they hold no set.
-const NO_ROOMS: ReadonlySet<string> = new Set();
+// What `roomNames` returns for a client in none: most clients never join one.
+const NO_ROOMS: readonly string[] = Object.freeze([]);
+// Up to this many rooms a client keeps them in an array (cheaper to make and to hold than a
+// set, and as fast to search at this size); past it, in a set.
+const ROOM_ARRAY_LIMIT = 8;
 
 /** What a client needs from its hub: room bookkeeping, removal and sending. */
 export interface ClientOwner<Events extends EventMap, Meta extends object> {
@@ -35,7 +38,7 @@ export class Client<Events extends EventMap = Record<string, unknown>, Meta exte
   stamp = 0;
 
   readonly #owner: ClientOwner<Events, Meta>;
-  #rooms: Set<string> | undefined;
+  #rooms: string[] | Set<string> | undefined;
   #overflowed = false;
 
   /** @internal Clients are created by the hub. */
@@ -48,8 +51,13 @@ export class Client<Events extends EventMap = Record<string, unknown>, Meta exte
     stream.listener = this;
   }
 
-  /** The rooms this client is in. */
+  /** The rooms this client is in (a snapshot). */
   get rooms(): ReadonlySet<string> {
+    return new Set(this.roomNames);
+  }
+
+  /** @internal The rooms this client is in, without a copy: do not keep or change it. */
+  get roomNames(): Iterable<string> {
     return this.#rooms ?? NO_ROOMS;
   }
 
@@ -66,23 +74,35 @@ export class Client<Events extends EventMap = Record<string, unknown>, Meta exte
   /** Joins `room` (O(1)); a no-op when already in it. */
   join(room: string): this {
     if (typeof room !== 'string') throw new TypeError('A room name must be a string');
-    const rooms = (this.#rooms ??= new Set<string>());
-    if (!rooms.has(room)) {
-      rooms.add(room);
-      if (this.registered) this.#owner.joined(this, room);
-    }
+    if (this.isIn(room)) return this;
+    const rooms = this.#rooms;
+    if (rooms === undefined) this.#rooms = [room];
+    else if (Array.isArray(rooms)) {
+      if (rooms.length < ROOM_ARRAY_LIMIT) rooms.push(room);
+      else this.#rooms = new Set(rooms).add(room);
+    } else rooms.add(room);
+    if (this.registered) this.#owner.joined(this, room);
     return this;
   }
 
   /** Leaves `room` (O(1)); a no-op when not in it. */
   leave(room: string): this {
-    if (this.#rooms?.delete(room) === true && this.registered) this.#owner.left(this, room);
+    const rooms = this.#rooms;
+    if (rooms === undefined) return this;
+    if (Array.isArray(rooms)) {
+      const at = rooms.indexOf(room);
+      if (at === -1) return this;
+      rooms.splice(at, 1);
+    } else if (!rooms.delete(room)) return this;
+    if (this.registered) this.#owner.left(this, room);
     return this;
   }
 
   /** Whether the client is in `room`. */
   isIn(room: string): boolean {
-    return this.#rooms?.has(room) === true;
+    const rooms = this.#rooms;
+    if (rooms === undefined) return false;
+    return Array.isArray(rooms) ? rooms.includes(room) : rooms.has(room);
   }
 
   /** Reads one metadata entry. */
@@ -115,10 +135,5 @@ export class Client<Events extends EventMap = Record<string, unknown>, Meta exte
   streamOverflowed(_stream: SseStream, droppedEvents: number, disconnected: boolean): void {
     if (disconnected) this.#overflowed = true;
     this.#owner.overflowed(this, droppedEvents, disconnected);
-  }
-
-  /** @internal Forgets rooms without telling the hub (it is removing the client). */
-  clearRooms(): void {
-    this.#rooms?.clear();
   }
 }

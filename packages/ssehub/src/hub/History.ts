@@ -53,6 +53,7 @@ export class History {
   #epoch = '';
   #floor = 0;
   #latest = 0;
+  #headId: string | undefined;
 
   constructor(options: HistoryOptions = {}) {
     this.#maxEvents = options.maxEvents ?? 10_000;
@@ -65,6 +66,7 @@ export class History {
     this.#epoch = epoch;
     this.#floor = seq;
     this.#latest = seq;
+    this.#headId = undefined;
     this.#entries = [];
     this.#head = 0;
     this.#bytes = 0;
@@ -76,13 +78,16 @@ export class History {
 
   /** The id of the newest event so far: where a client that has seen everything stands. */
   get headId(): string {
-    return formatEventId(this.#epoch, this.#latest);
+    // Every new connection reads it: formatted once per event, not once per connection.
+    this.#headId ??= formatEventId(this.#epoch, this.#latest);
+    return this.#headId;
   }
 
   /** Records that `seq` happened; keeps the event when `entry` is given. */
   record(epoch: string, seq: number, entry: HistoryEntry | undefined): void {
     if (epoch !== this.#epoch) this.reset(epoch, seq - 1);
     this.#latest = seq;
+    this.#headId = undefined;
     if (entry === undefined) return;
     this.#entries.push(entry);
     this.#bytes += entry.bytes.byteLength;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Backend, BackendHead, BackendMessage, MessageDraft, Target } from '../backends/Backend.js';
 import { MemoryBackend } from '../backends/MemoryBackend.js';
 import { ClientNotFoundError, ConnectionRefusedError, HubClosedError } from '../errors.js';
-import { encodeComment, encodeEvent, encodeRetry } from '../protocol/encodeEvent.js';
+import { encodeComment, encodeEvent, encodeRetryText } from '../protocol/encodeEvent.js';
 import { DEFAULT_MAX_LAST_EVENT_ID_LENGTH } from '../protocol/lastEventId.js';
 import { assertSingleLineField } from '../protocol/validateField.js';
 import { createNodeStream, createWebStream, type StreamOptions } from '../stream/createStream.js';
@@ -10,7 +10,7 @@ import type { NodeRequest, NodeResponse } from '../stream/NodeSink.js';
 import { DEFAULT_MAX_QUEUE_BYTES, type SseStream } from '../stream/SseStream.js';
 import { Audience, type AudiencePublisher, type SendOptions } from './Audience.js';
 import { Client, type ClientOwner } from './Client.js';
-import { nodeConnectRequest, webConnectRequest } from './connectRequest.js';
+import { NodeConnectRequest, webConnectRequest } from './connectRequest.js';
 import { formatEventId } from './eventId.js';
 import { History, type HistoryEntry, type HistoryStats, type ResetReason } from './History.js';
 import { answerNodeRefusal, refusal, webRefusal } from './refusal.js';
@@ -54,7 +54,9 @@ const MIN_LAST_EVENT_ID_LENGTH = 64;
 const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
 const HEARTBEAT = encodeComment();
 
-type Decision<Meta> = { init: ClientInit<Meta> } | { refused: ConnectionRefusedError };
+// What `#decide` concludes: who the client is, or why it is refused.
+type Decision<Meta> = ClientInit<Meta> | ConnectionRefusedError;
+type MaybePromise<T> = T | Promise<T>;
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as Promise<T> | undefined)?.then === 'function';
@@ -97,6 +99,8 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
   readonly #backend: Backend;
   readonly #ownsBackend: boolean;
   readonly #logger: Logger;
+  // Per-connection debug lines cost an object each: built only when a logger was given.
+  readonly #logsDebug: boolean;
   readonly #history: History;
   readonly #streamOptions: StreamOptions;
   readonly #clients = new Map<string, Client<Events, Meta>>();
@@ -108,25 +112,30 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
   readonly #heartbeat: NodeJS.Timeout | undefined;
   readonly #deliver = (message: BackendMessage): void => this.#deliverLocal(message);
   #ready: Promise<void> | undefined;
+  // Pending until the backend is subscribed; connections wait for it, then go synchronous.
+  #subscribing: Promise<void> | undefined;
   #stamp = 0;
   #pending = 0;
   // Places reserved per user by connections still in setup (see `#decide`).
   readonly #pendingByUser = new Map<string, number>();
   #closing: Promise<void> | undefined;
-  // The `retry:` hint every connection starts with, encoded once (on first use, so a bad
-  // `retryMs` fails each connection as before, not `createHub`).
-  #retryBytes: Buffer | undefined;
+  // The `retry:` hint every connection starts with (none with `retryMs: false`), encoded once.
+  readonly #retryText: string;
+  readonly #retryBytes: Buffer | undefined;
 
   constructor(options: HubOptions<Events, Meta> = {}) {
     this.#options = options;
     this.#ownsBackend = options.backend === undefined;
     this.#backend = options.backend ?? new MemoryBackend();
     this.#logger = options.logger ?? SILENT;
+    this.#logsDebug = options.logger !== undefined;
     this.#history = new History(options.history === false ? { maxEvents: 0 } : options.history);
     this.#ephemeralRooms = new Set(options.ephemeralRooms);
     this.#ephemeralEvents = new Set(options.ephemeralEvents);
     if (options.resetEvent !== undefined) assertSingleLineField('event', options.resetEvent);
     if (options.connectedEvent) assertSingleLineField('event', options.connectedEvent);
+    this.#retryText = options.retryMs === false ? '' : encodeRetryText(options.retryMs ?? 2000);
+    this.#retryBytes = this.#retryText === '' ? undefined : Buffer.from(this.#retryText);
     if (options.maxLastEventIdLength !== undefined && !(options.maxLastEventIdLength >= MIN_LAST_EVENT_ID_LENGTH)) {
       // Shorter than the hub's own ids, every resume would be refused as too long, forever.
       throw new RangeError(`maxLastEventIdLength must be at least ${MIN_LAST_EVENT_ID_LENGTH}`);
@@ -135,14 +144,18 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       maxLastEventIdLength: options.maxLastEventIdLength ?? DEFAULT_MAX_LAST_EVENT_ID_LENGTH,
       ...(options.maxQueueBytes === undefined ? {} : { maxQueueBytes: options.maxQueueBytes }),
       ...(options.overflow === undefined ? {} : { overflow: options.overflow }),
-      ...(options.headers === undefined ? {} : { headers: options.headers }),
+      ...(options.headers === undefined ? {} : { headers: Object.freeze({ ...options.headers }) }),
     };
     const head = this.#backend.subscribe(this.#deliver);
     if (isPromise(head)) {
-      this.#ready = head.then(
+      const subscribing = head.then(
         (resolved) => this.#start(resolved),
         (error: unknown) => this.#error(error, undefined),
       );
+      this.#ready = subscribing;
+      this.#subscribing = subscribing.then(() => {
+        this.#subscribing = undefined;
+      });
     } else this.#start(head);
     const heartbeatMs = options.heartbeatMs ?? 15_000;
     if (heartbeatMs > 0) {
@@ -298,7 +311,12 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
    */
   handler(): (req: NodeRequest, res: NodeResponse) => void {
     return (req, res) => {
-      this.connect(req, res).catch((error: unknown) => this.#error(error, undefined));
+      try {
+        const served = this.#serveNode(req, res);
+        if (isPromise(served)) served.catch((error: unknown) => this.#error(error, undefined));
+      } catch (error) {
+        this.#error(error, undefined);
+      }
     };
   }
 
@@ -306,23 +324,38 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
    * Serves the event stream on a Node response. Resolves with the client, or `undefined` when
    * the connection was refused (already answered with its status) or left during setup.
    */
-  async connect(req: NodeRequest, res: NodeResponse): Promise<Client<Events, Meta> | undefined> {
+  connect(req: NodeRequest, res: NodeResponse): Promise<Client<Events, Meta> | undefined> {
+    try {
+      return Promise.resolve(this.#serveNode(req, res));
+    } catch (error) {
+      return Promise.reject(error);
+    }
+  }
+
+  // Synchronous from request to registration when `authenticate` and `onConnect` are: a
+  // connection then costs no promise and no microtask, which is most of the accept rate.
+  #serveNode(req: NodeRequest, res: NodeResponse): MaybePromise<Client<Events, Meta> | undefined> {
     if (req.method !== 'GET' && req.method !== undefined) {
       const error = refusal(405, 'use GET to open an event stream');
       (res as import('node:http').ServerResponse).setHeader?.('allow', 'GET');
       answerNodeRefusal(res, error, this.#options.headers);
       return undefined;
     }
-    const decision = await this.#decide(nodeConnectRequest(req));
-    if ('refused' in decision) {
-      answerNodeRefusal(res, decision.refused, this.#options.headers);
+    const decision = this.#decide(new NodeConnectRequest(req));
+    if (isPromise(decision)) return decision.then((settled) => this.#openNode(req, res, settled));
+    return this.#openNode(req, res, decision);
+  }
+
+  #openNode(req: NodeRequest, res: NodeResponse, decision: Decision<Meta>): MaybePromise<Client<Events, Meta> | undefined> {
+    if (decision instanceof ConnectionRefusedError) {
+      answerNodeRefusal(res, decision, this.#options.headers);
       return undefined;
     }
     if (res.destroyed) {
-      this.#release(decision.init.userId);
+      this.#release(decision.userId);
       return undefined;
     }
-    return this.#admit(createNodeStream(req, res, this.#streamOptions), decision.init);
+    return this.#admit(createNodeStream(req, res, this.#streamOptions), decision);
   }
 
   /**
@@ -336,45 +369,70 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       return webRefusal(refusal(405, 'use GET to open an event stream'), { ...this.#options.headers, allow: 'GET' });
     }
     const decision = await this.#decide(webConnectRequest(request));
-    if ('refused' in decision) return webRefusal(decision.refused, this.#options.headers);
+    if (decision instanceof ConnectionRefusedError) return webRefusal(decision, this.#options.headers);
     const { stream, response } = createWebStream(request, this.#streamOptions);
-    this.#admit(stream, decision.init).catch((error: unknown) => this.#error(error, undefined));
+    const admitted = this.#admit(stream, decision);
+    if (isPromise(admitted)) admitted.catch((error: unknown) => this.#error(error, undefined));
     return response;
   }
 
-  /** Authenticates and applies the limits; a success reserves a place (`#pending`). */
-  async #decide(request: ConnectRequest): Promise<Decision<Meta>> {
-    const refused = (error: ConnectionRefusedError): Decision<Meta> => {
-      this.counters.refused++;
-      this.#logger.debug({ status: error.status, reason: error.reason }, 'ssehub: connection refused');
-      return { refused: error };
-    };
-    if (this.#closing !== undefined) return refused(refusal(503, 'the hub is shutting down', this.#retryAfter()));
-    if (this.#ready !== undefined) await this.#ready;
-    let init: ClientInit<Meta>;
+  /**
+   * Authenticates and applies the limits; a success reserves a place (`#pending`). Returns a
+   * promise only when it has to wait (for the backend, or for an async `authenticate`).
+   */
+  #decide(request: ConnectRequest): MaybePromise<Decision<Meta>> {
+    if (this.#closing !== undefined) return this.#refused(refusal(503, 'the hub is shutting down', this.#retryAfter()));
+    if (this.#subscribing !== undefined) return this.#subscribing.then(() => this.#authenticate(request));
+    return this.#authenticate(request);
+  }
+
+  #authenticate(request: ConnectRequest): MaybePromise<Decision<Meta>> {
+    const authenticate = this.#options.authenticate;
+    if (authenticate === undefined) return this.#applyLimits({});
+    let result: ReturnType<typeof authenticate>;
     try {
-      const result = this.#options.authenticate === undefined ? {} : await this.#options.authenticate(request);
-      if (isRefusal(result)) return refused(refusal(result.refuse, result.reason));
-      init = result;
+      result = authenticate(request);
     } catch (error) {
-      if (error instanceof ConnectionRefusedError) return refused(error);
-      this.#error(error, undefined);
-      return refused(refusal(500, 'authentication failed'));
+      return this.#authenticationFailed(error);
     }
-    if (this.#closing !== undefined) return refused(refusal(503, 'the hub is shutting down', this.#retryAfter()));
+    if (isPromise(result)) {
+      return result.then(
+        (settled) => this.#applyLimits(settled),
+        (error: unknown) => this.#authenticationFailed(error),
+      );
+    }
+    return this.#applyLimits(result);
+  }
+
+  #authenticationFailed(error: unknown): ConnectionRefusedError {
+    if (error instanceof ConnectionRefusedError) return this.#refused(error);
+    this.#error(error, undefined);
+    return this.#refused(refusal(500, 'authentication failed'));
+  }
+
+  #applyLimits(result: ClientInit<Meta> | Refusal): Decision<Meta> {
+    if (isRefusal(result)) return this.#refused(refusal(result.refuse, result.reason));
+    const init = result;
+    if (this.#closing !== undefined) return this.#refused(refusal(503, 'the hub is shutting down', this.#retryAfter()));
     const maxClients = this.#options.maxClients ?? Number.POSITIVE_INFINITY;
-    if (this.#clients.size + this.#pending >= maxClients) return refused(refusal(503, undefined, this.#retryAfter()));
+    if (this.#clients.size + this.#pending >= maxClients) return this.#refused(refusal(503, undefined, this.#retryAfter()));
     const maxPerUser = this.#options.maxClientsPerUser ?? Number.POSITIVE_INFINITY;
     const userClients = init.userId === undefined ? undefined : this.#users.get(init.userId);
     // The user's connections still in setup (onConnect) count too, or a burst could pass the limit.
     const userPending = init.userId === undefined ? 0 : (this.#pendingByUser.get(init.userId) ?? 0);
     if (init.userId !== undefined && (userClients?.size ?? 0) + userPending >= maxPerUser) {
-      if (this.#options.perUserLimit !== 'evict-oldest') return refused(refusal(429));
+      if (this.#options.perUserLimit !== 'evict-oldest') return this.#refused(refusal(429));
       if (userClients !== undefined) this.#evictOldest(userClients, maxPerUser);
     }
     this.#pending++;
     if (init.userId !== undefined) this.#pendingByUser.set(init.userId, userPending + 1);
-    return { init };
+    return init;
+  }
+
+  #refused(error: ConnectionRefusedError): ConnectionRefusedError {
+    this.counters.refused++;
+    if (this.#logsDebug) this.#logger.debug({ status: error.status, reason: error.reason }, 'ssehub: connection refused');
+    return error;
   }
 
   /** Gives back the place `#decide` reserved. */
@@ -406,21 +464,39 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     this.removed(client, false);
   }
 
-  async #admit(stream: SseStream, init: ClientInit<Meta>): Promise<Client<Events, Meta> | undefined> {
+  #admit(stream: SseStream, init: ClientInit<Meta>): MaybePromise<Client<Events, Meta> | undefined> {
     let client: Client<Events, Meta>;
     try {
       const id = init.clientId ?? (this.#options.generateClientId ?? randomUUID)();
       client = new Client<Events, Meta>(this, id, init.userId, init.metadata ?? ({} as Meta), stream);
       if (init.rooms !== undefined) for (const room of init.rooms) client.join(room);
-      if (this.#options.retryMs !== false) stream.enqueue((this.#retryBytes ??= encodeRetry(this.#options.retryMs ?? 2000)));
-      if (this.#options.onConnect !== undefined) await this.#options.onConnect(client);
+      const onConnect = this.#options.onConnect;
+      if (onConnect === undefined) return this.#complete(client, init.userId, true);
+      // The retry hint goes first, before anything onConnect sends.
+      if (this.#retryBytes !== undefined) stream.enqueue(this.#retryBytes);
+      const connecting = onConnect(client);
+      if (isPromise(connecting)) {
+        return connecting.then(
+          () => this.#complete(client, init.userId, false),
+          (error: unknown) => this.#setupFailed(error, stream, init.userId),
+        );
+      }
     } catch (error) {
-      this.#error(error, undefined);
-      stream.destroy();
-      return undefined;
-    } finally {
-      this.#release(init.userId);
+      return this.#setupFailed(error, stream, init.userId);
     }
+    return this.#complete(client, init.userId, false);
+  }
+
+  #setupFailed(error: unknown, stream: SseStream, userId: string | undefined): undefined {
+    this.#release(userId);
+    this.#error(error, undefined);
+    stream.destroy();
+    return undefined;
+  }
+
+  #complete(client: Client<Events, Meta>, userId: string | undefined, withRetry: boolean): Client<Events, Meta> | undefined {
+    this.#release(userId);
+    const stream = client.stream;
     if (stream.closed) return undefined;
     if (this.#closing !== undefined) {
       stream.close();
@@ -429,18 +505,29 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     // From here to the end of the replay nothing awaits: no live event can slip in between,
     // so the replay and the live stream meet with no gap and no duplicate.
     this.#register(client);
-    const connectedEvent = this.#options.connectedEvent ?? 'connected';
-    if (connectedEvent !== false) {
-      const data = JSON.stringify({ clientId: client.id, userId: client.userId ?? null });
-      // A new client starts at the head: should it drop before any other event, it still
-      // resumes from here. A resuming client keeps its own id until its replay moves it on.
-      const id = stream.lastEventIdPresent ? undefined : this.#history.headId;
-      stream.enqueue(encodeEvent({ id, event: connectedEvent, data }));
-    }
+    const greeting = this.#greeting(client, stream.lastEventIdPresent, withRetry);
+    if (greeting !== undefined) stream.enqueue(greeting);
     if (stream.lastEventIdPresent) this.#resume(client);
+    // Written now rather than at the end of the loop turn: nothing else is due to this
+    // client yet, and the head and greeting leave in the same system call either way.
+    stream.flush();
     this.counters.connections++;
-    this.#logger.debug({ clientId: client.id, userId: client.userId }, 'ssehub: client connected');
+    if (this.#logsDebug) this.#logger.debug({ clientId: client.id, userId: client.userId }, 'ssehub: client connected');
     return client;
+  }
+
+  /** The `connected` event, led by the `retry:` hint when asked: one chunk, no join. */
+  #greeting(client: Client<Events, Meta>, resuming: boolean, withRetry: boolean): Buffer | undefined {
+    const connectedEvent = this.#options.connectedEvent ?? 'connected';
+    if (connectedEvent === false) return withRetry ? this.#retryBytes : undefined;
+    const retry = withRetry ? this.#retryText : '';
+    // The fields are known to be valid (the event name was checked at creation, the id is the
+    // hub's own) and JSON text holds no raw line break: no need to re-validate per connection.
+    const data = JSON.stringify({ clientId: client.id, userId: client.userId ?? null });
+    // A new client starts at the head: should it drop before any other event, it still
+    // resumes from here. A resuming client keeps its own id until its replay moves it on.
+    const id = resuming ? '' : `id: ${this.#history.headId}\n`;
+    return Buffer.from(`${retry}${id}event: ${connectedEvent}\ndata: ${data}\n\n`);
   }
 
   #register(client: Client<Events, Meta>): void {
@@ -463,7 +550,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       clients.add(client);
     }
     client.registered = true;
-    for (const room of client.rooms) this.joined(client, room);
+    for (const room of client.roomNames) this.joined(client, room);
   }
 
   #resume(client: Client<Events, Meta>): void {
@@ -529,9 +616,9 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       clients?.delete(client);
       if (clients?.size === 0) this.#users.delete(client.userId);
     }
-    for (const room of client.rooms) this.left(client, room);
+    for (const room of client.roomNames) this.left(client, room);
     const reason = overflowed ? 'slow' : (this.#leaving.get(client) ?? (client.stream.endedLocally ? 'closed' : 'client'));
-    this.#logger.debug({ clientId: client.id, userId: client.userId, reason }, 'ssehub: client disconnected');
+    if (this.#logsDebug) this.#logger.debug({ clientId: client.id, userId: client.userId, reason }, 'ssehub: client disconnected');
     try {
       this.#options.onDisconnect?.(client, reason);
     } catch (error) {
@@ -670,7 +757,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
 
   async #shutdown(timeoutMs: number): Promise<void> {
     if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
-    const retry = this.#options.retryMs === false ? undefined : encodeRetry(this.#options.retryMs ?? 2000);
+    const retry = this.#retryBytes;
     const streams: SseStream[] = [];
     for (const client of this.#clients.values()) {
       this.#leaving.set(client, 'hub-closed');
@@ -696,7 +783,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
  *
  * @example
  * type Events = { chat: { from: string; text: string }; typing: { user: string } };
- * const hub = createHub<Events>({ authenticate: (req) => ({ userId: req.url.searchParams.get('user') ?? undefined }) });
+ * const hub = createHub<Events>({ authenticate: (req) => ({ userId: req.query.get('user') ?? undefined }) });
  * http.createServer(hub.handler()).listen(8080);
  * await hub.toRoom('lobby').send('chat', { from: 'ada', text: 'hello' });
  */

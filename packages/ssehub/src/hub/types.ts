@@ -12,7 +12,10 @@ export type EventName<Events extends EventMap> = keyof Events & string;
 /** The request a connection arrives with, the same for every transport. */
 export interface ConnectRequest {
   readonly method: string;
+  /** The request URL (parsed on first use). */
   readonly url: URL;
+  /** The query string: `request.query.get('user')`. Cheaper than `url.searchParams` on Node. */
+  readonly query: URLSearchParams;
   /** A request header (lower- or mixed-case name); the first value if repeated. */
   header(name: string): string | undefined;
   /** The transport's own request object (`IncomingMessage`, `Http2ServerRequest` or `Request`). */
@@ -94,7 +97,7 @@ export interface HubOptions<Events extends EventMap = Record<string, unknown>, M
    * @defaultValue 60000
    */
   stallTimeoutMs?: number;
-  /** `retry:` hint sent at connect and at shutdown, in ms; `false` sends none. @defaultValue 2000 */
+  /** `retry:` hint sent at connect and at shutdown, in ms (a non-negative integer, or `createHub` throws `InvalidFieldError`); `false` sends none. @defaultValue 2000 */
   retryMs?: number | false;
   /**
    * Name of the first event, carrying `{"clientId", "userId"}`; `false` sends none.

@@ -61,8 +61,13 @@ export function encodeComment(text = ''): Buffer {
   return Buffer.from(`${out}\n`, 'utf8');
 }
 
+/** Encodes a lone `retry:` hint (no event is dispatched) as text. */
+export function encodeRetryText(milliseconds: number): string {
+  assertRetry(milliseconds);
+  return `retry: ${milliseconds}\n\n`;
+}
+
 /** Encodes a lone `retry:` hint (no event is dispatched). */
 export function encodeRetry(milliseconds: number): Buffer {
-  assertRetry(milliseconds);
-  return Buffer.from(`retry: ${milliseconds}\n\n`, 'utf8');
+  return Buffer.from(encodeRetryText(milliseconds), 'utf8');
 }

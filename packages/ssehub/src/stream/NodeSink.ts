@@ -14,12 +14,13 @@ interface NodeResponseLike {
   readonly destroyed: boolean;
   readonly writableEnded: boolean;
   readonly headersSent: boolean;
-  writeHead(status: number, headers: Record<string, string>): unknown;
+  writeHead(status: number, headers: Readonly<Record<string, string>>): unknown;
   flushHeaders?(): void;
   write(chunk: Uint8Array): boolean;
   end(): unknown;
   destroy(error?: Error): unknown;
-  on(event: 'drain' | 'close', listener: () => void): unknown;
+  on(event: 'close', listener: () => void): unknown;
+  once(event: 'drain', listener: () => void): unknown;
 }
 
 /** Turns off Nagle's algorithm so small events leave at once instead of waiting to coalesce. */
@@ -32,15 +33,45 @@ function setNoDelay(req: NodeRequest): void {
   }
 }
 
+// A hub passes the same frozen extra headers to every stream: merged once, not per connection
+// (Node only reads the object it is given). An object that is not frozen may change, so it is
+// merged every time.
+const merged = new WeakMap<Record<string, string>, { http1: Record<string, string>; http2: Record<string, string> }>();
+
+function withExtraHeaders(extra: Record<string, string>, http2: boolean): Record<string, string> {
+  if (!Object.isFrozen(extra)) return { ...(http2 ? SSE_HEADERS : SSE_HEADERS_HTTP1), ...extra };
+  let both = merged.get(extra);
+  if (both === undefined) {
+    both = { http1: { ...SSE_HEADERS_HTTP1, ...extra }, http2: { ...SSE_HEADERS, ...extra } };
+    merged.set(extra, both);
+  }
+  return http2 ? both.http2 : both.http1;
+}
+
 /** The sink of one Node response: a class, so a connection holds one small object. */
 class NodeSink implements Sink {
   readonly #res: NodeResponseLike;
   readonly #http1: boolean;
+  readonly #events: SinkEvents;
   #headSent = false;
+  // Listened for only while a write is refused: most connections never need it.
+  #awaitingDrain = false;
 
-  constructor(res: NodeResponseLike, http1: boolean) {
+  constructor(res: NodeResponseLike, http1: boolean, events: SinkEvents) {
     this.#res = res;
     this.#http1 = http1;
+    this.#events = events;
+  }
+
+  #refused(): false {
+    if (!this.#awaitingDrain) {
+      this.#awaitingDrain = true;
+      this.#res.once('drain', () => {
+        this.#awaitingDrain = false;
+        this.#events.sinkDrained();
+      });
+    }
+    return false;
   }
 
   write(chunk: Uint8Array): boolean {
@@ -49,7 +80,7 @@ class NodeSink implements Sink {
     const socket = this.#http1 ? res.socket : undefined;
     if (socket == null) {
       this.#headSent = true;
-      return res.write(chunk);
+      return res.write(chunk) || this.#refused();
     }
     // Corked around the write, Node writes at the uncork, now, instead of scheduling an
     // uncork for the next tick for every response; and a first write carries the head in the
@@ -63,7 +94,7 @@ class NodeSink implements Sink {
     }
     const ok = res.write(chunk);
     socket.uncork();
-    return ok;
+    return ok || this.#refused();
   }
 
   flushHead(): void {
@@ -84,16 +115,15 @@ class NodeSink implements Sink {
 
 /**
  * Starts an event stream on a Node response: writes the SSE headers, then forwards `'drain'`
- * and `'close'` to the stream. The head is sent with the stream's first flush, at the end of
+ * (while a write waits for it) and `'close'` to the stream. The head is sent with the stream's first flush, at the end of
  * this loop turn, together with whatever was queued by then (one write instead of two).
  */
 export function openNodeSink(req: NodeRequest, response: NodeResponse, events: SinkEvents, extraHeaders?: Record<string, string>): Sink {
   const res = response as unknown as NodeResponseLike;
-  const base = req.httpVersionMajor === 2 ? SSE_HEADERS : SSE_HEADERS_HTTP1;
-  res.writeHead(200, extraHeaders === undefined ? { ...base } : { ...base, ...extraHeaders });
+  const http2 = req.httpVersionMajor === 2;
+  res.writeHead(200, extraHeaders === undefined ? (http2 ? SSE_HEADERS : SSE_HEADERS_HTTP1) : withExtraHeaders(extraHeaders, http2));
   setNoDelay(req);
-  res.on('drain', () => events.sinkDrained());
   res.on('close', () => events.sinkClosed());
   if (res.destroyed) queueMicrotask(() => events.sinkClosed());
-  return new NodeSink(res, req.httpVersionMajor !== 2);
+  return new NodeSink(res, !http2, events);
 }

@@ -112,6 +112,40 @@ describe('authenticate', () => {
     expect(seen).toEqual([{ method: 'GET', path: '/events?token=t1', auth: 'Bearer abc', custom: 'yes', raw: true }]);
   });
 
+  it('reads the query string without a URL parse, decoded as url.searchParams decodes it', async () => {
+    const seen: Array<{ user: string | null; rooms: string[]; same: boolean }> = [];
+    const { url } = await scope.serve({
+      authenticate: (req: ConnectRequest) => {
+        seen.push({
+          user: req.query.get('user'),
+          rooms: req.query.getAll('room'),
+          same: req.query.toString() === req.url.searchParams.toString(),
+        });
+        return {};
+      },
+    });
+    await scope.raw(`${url}/events?user=ada+lovelace&room=a%26b&room=%C3%A9t%C3%A9`).connected();
+    await scope.raw(`${url}/events`).connected();
+    expect(seen).toEqual([
+      { user: 'ada lovelace', rooms: ['a&b', 'été'], same: true },
+      { user: null, rooms: [], same: true },
+    ]);
+  });
+
+  it('reads the query string of a Web request', async () => {
+    let user: string | null = null;
+    const { hub } = await scope.serve({
+      authenticate: (req: ConnectRequest) => {
+        user = req.query.get('user');
+        return {};
+      },
+    });
+    const response = await hub.fetch(new Request('http://x/events?user=w%20eb'));
+    expect(response.status).toBe(200);
+    await response.body?.cancel();
+    expect(user).toBe('w eb');
+  });
+
   it('refuse(401, reason) answers 401 with the reason in a JSON body', async () => {
     const { hub, url } = await scope.serve({ authenticate: () => refuse(401, 'token expired') });
     const response = await request(`${url}/events`);

@@ -23,7 +23,7 @@ export async function waitFor(predicate: () => boolean, what: string, timeoutMs 
  * (a stable client id).
  */
 export function fromQuery<Meta>(request: ConnectRequest): ClientInit<Meta> {
-  const params = request.url.searchParams;
+  const params = request.query;
   const user = params.get('user');
   const id = params.get('id');
   return {

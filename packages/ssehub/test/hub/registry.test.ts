@@ -45,6 +45,28 @@ describe('Hub registry', () => {
     expect(client.connectedAt).toBeLessThanOrEqual(Date.now());
   });
 
+  it('keeps membership exact for a client in many rooms, joined and left at any size', async () => {
+    const { hub, url } = await scope.serve();
+    await connectedOf(scope.client(`${url}/?id=m&room=r0&room=r1`));
+    const client = hub.getClient('m') as Client;
+    const names = Array.from({ length: 20 }, (_, i) => `r${i}`);
+    for (const name of names) client.join(name);
+    client.join('r3');
+    expect([...client.rooms].sort()).toEqual([...names].sort());
+    for (const name of names) expect(hub.roomSize(name)).toBe(1);
+    for (let i = 0; i < 20; i += 2) client.leave(`r${i}`);
+    client.leave('never-joined');
+    const odd = names.filter((_, i) => i % 2 === 1);
+    expect([...client.rooms].sort()).toEqual([...odd].sort());
+    expect(names.map((name) => client.isIn(name))).toEqual(names.map((_, i) => i % 2 === 1));
+    expect([...hub.rooms.keys()].sort()).toEqual([...odd].sort());
+    // A snapshot: changing it changes nothing.
+    (client.rooms as Set<string>).add('forged');
+    expect(client.isIn('forged')).toBe(false);
+    client.close();
+    await waitFor(() => hub.rooms.size === 0, 'the rooms to empty');
+  });
+
   it('counts drop and rooms empty when clients leave', async () => {
     const { hub, url } = await scope.serve();
     const a1 = scope.client(`${url}/?id=a1&user=alice&room=lobby&room=solo`);
