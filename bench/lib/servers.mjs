@@ -15,6 +15,7 @@ const script = (name) => `${ROOT}bench/servers/${name}`;
 
 export const SERVERS = [
   { id: 'ssehub', label: 'ssehub (library)', script: script('ssehub-lib.mjs') },
+  { id: 'ssehub-fast', label: 'ssehub (createSseServer)', script: script('ssehub-fast.mjs') },
   { id: 'ssehub-server', label: 'ssehub server (cli)', cli: CLI, only: ['idle', 'accept', 'latency'] },
   { id: 'better-sse', label: 'better-sse 0.16', script: script('better-sse.mjs') },
   { id: 'baseline', label: 'node:http baseline', script: script('baseline.mjs') },

@@ -79,7 +79,7 @@ function publishLoop(command, publishOne) {
 
 /**
  * Listens on 127.0.0.1 (a free port), prints `{"port":…}`, then serves commands.
- * `server` is the node:http server; `send` has `all(data)`, `rooms(names, data)`, `user(id, data)`
+ * `server` is a listening server (node:http, or the net server of createSseServer); `send` has `all(data)`, `rooms(names, data)`, `user(id, data)`
  * (data is the payload object) and `clients()`.
  */
 export function startControl(server, send) {

@@ -1,7 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Backend, BackendHead, BackendMessage, MessageDraft, Target } from '../backends/Backend.js';
 import { MemoryBackend } from '../backends/MemoryBackend.js';
 import { ClientNotFoundError, ConnectionRefusedError, HubClosedError } from '../errors.js';
+import { createSocketStream } from '../http/createSocketStream.js';
+import type { SocketRequest } from '../http/requestHead.js';
 import { encodeComment, encodeEvent, encodeRetryText } from '../protocol/encodeEvent.js';
 import { DEFAULT_MAX_LAST_EVENT_ID_LENGTH } from '../protocol/lastEventId.js';
 import { assertSingleLineField } from '../protocol/validateField.js';
@@ -10,10 +13,10 @@ import type { NodeRequest, NodeResponse } from '../stream/NodeSink.js';
 import { DEFAULT_MAX_QUEUE_BYTES, type SseStream } from '../stream/SseStream.js';
 import { Audience, type AudiencePublisher, type SendOptions } from './Audience.js';
 import { Client, type ClientOwner } from './Client.js';
-import { NodeConnectRequest, webConnectRequest } from './connectRequest.js';
+import { NodeConnectRequest, SocketConnectRequest, webConnectRequest } from './connectRequest.js';
 import { formatEventId } from './eventId.js';
 import { History, type HistoryEntry, type HistoryStats, type ResetReason } from './History.js';
-import { answerNodeRefusal, refusal, webRefusal } from './refusal.js';
+import { answerNodeRefusal, answerSocketRefusal, refusal, webRefusal } from './refusal.js';
 import type { ClientInit, ConnectRequest, DisconnectReason, EventMap, HubOptions, Logger, Refusal } from './types.js';
 
 /** Running totals of a hub since it started. */
@@ -134,6 +137,11 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     this.#ephemeralEvents = new Set(options.ephemeralEvents);
     if (options.resetEvent !== undefined) assertSingleLineField('event', options.resetEvent);
     if (options.connectedEvent) assertSingleLineField('event', options.connectedEvent);
+    // A bad header would otherwise fail every connection, one by one.
+    for (const [name, value] of Object.entries(options.headers ?? {})) {
+      validateHeaderName(name);
+      validateHeaderValue(name, value);
+    }
     this.#retryText = options.retryMs === false ? '' : encodeRetryText(options.retryMs ?? 2000);
     this.#retryBytes = this.#retryText === '' ? undefined : Buffer.from(this.#retryText);
     if (options.maxLastEventIdLength !== undefined && !(options.maxLastEventIdLength >= MIN_LAST_EVENT_ID_LENGTH)) {
@@ -356,6 +364,35 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       return undefined;
     }
     return this.#admit(createNodeStream(req, res, this.#streamOptions), decision);
+  }
+
+  /**
+   * @internal Serves the event stream on a socket whose request head the SSE server has read
+   * (see `createSseServer`): the same decisions as `connect`, without node:http.
+   */
+  serveSocket(request: SocketRequest): void {
+    try {
+      const decision = this.#decide(new SocketConnectRequest(request));
+      const served = isPromise(decision)
+        ? decision.then((settled) => this.#openSocket(request, settled))
+        : this.#openSocket(request, decision);
+      if (isPromise(served)) served.catch((error: unknown) => this.#error(error, undefined));
+    } catch (error) {
+      this.#error(error, undefined);
+      request.socket.destroy();
+    }
+  }
+
+  #openSocket(request: SocketRequest, decision: Decision<Meta>): MaybePromise<Client<Events, Meta> | undefined> {
+    if (decision instanceof ConnectionRefusedError) {
+      answerSocketRefusal(request, decision, this.#options.headers);
+      return undefined;
+    }
+    if (request.socket.destroyed) {
+      this.#release(decision.userId);
+      return undefined;
+    }
+    return this.#admit(createSocketStream(request, this.#streamOptions), decision);
   }
 
   /**

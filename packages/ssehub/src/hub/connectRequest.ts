@@ -1,5 +1,12 @@
+import type { SocketRequest } from '../http/requestHead.js';
 import type { NodeRequest } from '../stream/NodeSink.js';
 import type { ConnectRequest } from './types.js';
+
+// Read from the request target itself: a whole URL parse costs several times more.
+function queryOf(target: string): URLSearchParams {
+  const mark = target.indexOf('?');
+  return new URLSearchParams(mark === -1 ? '' : target.slice(mark + 1));
+}
 
 /** A Node request as a {@link ConnectRequest}: a class, so a connection costs one small object. */
 export class NodeConnectRequest implements ConnectRequest {
@@ -21,22 +28,43 @@ export class NodeConnectRequest implements ConnectRequest {
     return this.#url;
   }
 
-  // Read from the request target itself: a whole URL parse costs several times more.
   get query(): URLSearchParams {
-    if (this.#query === undefined) {
-      if (this.#url !== undefined) this.#query = this.#url.searchParams;
-      else {
-        const target = this.raw.url ?? '';
-        const mark = target.indexOf('?');
-        this.#query = new URLSearchParams(mark === -1 ? '' : target.slice(mark + 1));
-      }
-    }
+    this.#query ??= this.#url?.searchParams ?? queryOf(this.raw.url ?? '');
     return this.#query;
   }
 
   header(name: string): string | undefined {
     const value = this.raw.headers[name.toLowerCase()];
     return Array.isArray(value) ? value[0] : value;
+  }
+}
+
+/** A request the SSE server read itself, as a {@link ConnectRequest}. */
+export class SocketConnectRequest implements ConnectRequest {
+  readonly raw: SocketRequest;
+  #url: URL | undefined;
+  #query: URLSearchParams | undefined;
+
+  constructor(request: SocketRequest) {
+    this.raw = request;
+  }
+
+  get method(): string {
+    return this.raw.method;
+  }
+
+  get url(): URL {
+    this.#url ??= new URL(this.raw.url, 'http://localhost');
+    return this.#url;
+  }
+
+  get query(): URLSearchParams {
+    this.#query ??= this.#url?.searchParams ?? queryOf(this.raw.url);
+    return this.#query;
+  }
+
+  header(name: string): string | undefined {
+    return this.raw.headers[name.toLowerCase()];
   }
 }
 

@@ -1,5 +1,7 @@
 import type { ServerResponse } from 'node:http';
 import { ConnectionRefusedError } from '../errors.js';
+import type { SocketRequest } from '../http/requestHead.js';
+import { completeResponse } from '../http/responseHead.js';
 import type { NodeResponse } from '../stream/NodeSink.js';
 
 const DEFAULT_REASONS: Record<number, string> = {
@@ -38,4 +40,12 @@ export function answerNodeRefusal(response: NodeResponse, error: ConnectionRefus
 export function webRefusal(error: ConnectionRefusedError, extraHeaders?: Record<string, string>): Response {
   const { body, headers } = refusalParts(error, extraHeaders);
   return new Response(body, { status: error.status, headers });
+}
+
+/** Answers a refused connection the SSE server read itself, and closes it. */
+export function answerSocketRefusal(request: SocketRequest, error: ConnectionRefusedError, extraHeaders?: Record<string, string>): void {
+  const socket = request.socket;
+  if (socket.destroyed || !socket.writable) return;
+  const { body, headers } = refusalParts(error, extraHeaders);
+  socket.end(completeResponse(error.status, headers, body));
 }

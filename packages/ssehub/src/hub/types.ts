@@ -121,7 +121,10 @@ export interface HubOptions<Events extends EventMap = Record<string, unknown>, M
   resetEvent?: string;
   /** Longest Last-Event-ID accepted, in characters. @defaultValue 256 */
   maxLastEventIdLength?: number;
-  /** Extra headers on every event-stream response (CORS, for example). */
+  /**
+   * Extra headers on every event-stream response and refusal (CORS, for example). Checked as
+   * node:http checks them: `createHub` throws `ERR_INVALID_HTTP_TOKEN` / `ERR_INVALID_CHAR`.
+   */
   headers?: Record<string, string>;
   /** Makes client ids. @defaultValue `crypto.randomUUID` */
   generateClientId?: () => string;

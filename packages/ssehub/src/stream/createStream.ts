@@ -19,8 +19,8 @@ function header(req: NodeRequest, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-/** The `lastEventId` query parameter of a request target, without a full URL parse. */
-function queryLastEventId(target: string | undefined): string | null {
+/** @internal The `lastEventId` query parameter of a request target, without a full URL parse. */
+export function queryLastEventId(target: string | undefined): string | null {
   if (target === undefined || !target.includes('lastEventId=')) return null;
   return new URL(target, 'http://localhost').searchParams.get('lastEventId');
 }

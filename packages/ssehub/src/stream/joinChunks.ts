@@ -5,18 +5,9 @@
  * - Within one flush round, a join of exactly the same chunks as the previous join is that
  *   join again: a broadcast queues the same events for every client, so the round joins (and
  *   copies) them once, not once per client. Chunks are encoded bytes, never changed once queued.
- * - A join of up to {@link MAX_SLICE_BYTES} is cut from a shared slab, so thousands of joins
- *   cost one `ArrayBuffer` per slab instead of one each (Node's own pool only serves buffers
- *   under 4 KiB). A slice pins its slab only while a write still holds it: a client that
- *   stopped reading pins at most one slab, well under its queue bound.
+ * - The join itself is cut from a shared slab (see `slab.ts`).
  */
-import { markAsUntransferable } from 'node:worker_threads';
-
-const SLAB_BYTES = 128 * 1024;
-const MAX_SLICE_BYTES = 16 * 1024;
-
-let slab: Buffer | undefined;
-let offset = 0;
+import { allocSlice, MAX_SLICE_BYTES } from './slab.js';
 
 let lastRound = -1;
 let lastChunks: Uint8Array[] = [];
@@ -30,21 +21,13 @@ function sameAsLast(chunks: readonly Uint8Array[]): boolean {
 
 function copy(chunks: readonly Uint8Array[], total: number): Uint8Array {
   if (total > MAX_SLICE_BYTES) return Buffer.concat(chunks, total);
-  if (slab === undefined || offset + total > SLAB_BYTES) {
-    slab = Buffer.allocUnsafeSlow(SLAB_BYTES);
-    // Shared by many clients' writes: transferring it (postMessage) must not detach them all.
-    markAsUntransferable(slab.buffer);
-    offset = 0;
-  }
-  const joined = new Uint8Array(slab.buffer, slab.byteOffset + offset, total);
+  const joined = allocSlice(total);
   let at = 0;
   for (let i = 0; i < chunks.length; i++) {
     const chunk = chunks[i] as Uint8Array;
     joined.set(chunk, at);
     at += chunk.byteLength;
   }
-  // 8-byte aligned, as Node's pool does.
-  offset = (offset + total + 7) & ~7;
   return joined;
 }
 
