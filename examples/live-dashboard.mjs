@@ -1,9 +1,9 @@
 // A live dashboard: the server broadcasts its own figures every second to everyone watching.
-// Figures are ephemeral: a reconnecting dashboard wants the newest, not a replay.
+// Figures are ephemeral: a reconnecting dashboard wants the newest, not a replay. Served by
+// createSseServer: the hub answers /events itself; anything else gets node:http's 404.
 //   node examples/live-dashboard.mjs
 //   curl -N http://127.0.0.1:3005/events
-import http from 'node:http';
-import { createHub } from 'ssehub';
+import { createHub, createSseServer } from 'ssehub';
 
 const hub = createHub({ ephemeralEvents: ['metrics'] });
 setInterval(() => {
@@ -11,7 +11,7 @@ setInterval(() => {
   hub.toAll().send('metrics', { time: Date.now(), viewers: hub.connectionCount(), heapUsed, rss, load: process.cpuUsage() });
 }, 1000).unref();
 
-const server = http.createServer((req, res) => (req.url === '/events' ? hub.handler()(req, res) : res.writeHead(404).end()));
+const server = createSseServer(hub, { path: '/events' });
 server.listen(Number(process.env.PORT ?? 3005), '127.0.0.1', () =>
   console.log(`dashboard feed on http://127.0.0.1:${server.address().port}/events`),
 );

@@ -3,7 +3,7 @@
  * latency (right, log scale) per client count, one line per server.
  */
 
-const COLORS = { ssehub: '#d6336c', 'ssehub-server': '#f08c00', 'better-sse': '#1c7ed6', baseline: '#495057' };
+const COLORS = { ssehub: '#d6336c', 'ssehub-fast': '#9c36b5', 'ssehub-server': '#f08c00', 'better-sse': '#1c7ed6', baseline: '#495057' };
 const W = 960;
 const H = 430;
 const PANEL = { width: 400, height: 280, top: 60 };

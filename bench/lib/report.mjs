@@ -1,7 +1,7 @@
 /** Writes docs/benchmarks.md and docs/benchmarks-fanout.svg from the results of a run. */
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { fanoutChart } from './chart.mjs';
-import { metricsOf } from './summary.mjs';
+import { metricsOf, SSEHUB_VARIANTS } from './summary.mjs';
 
 function number(value, key) {
   if (value === undefined || value === null || Number.isNaN(value)) return '—';
@@ -16,8 +16,10 @@ const times = (value) => (value === undefined ? '—' : `${value.toFixed(2)}×`)
 
 function resultsTable(results) {
   const servers = results.servers;
-  const head = `| scenario | metric | ${servers.map((s) => s.label).join(' | ')} | ssehub / baseline | ssehub / better-sse |`;
-  const rule = `|---|---|${servers.map(() => '--:').join('|')}|--:|--:|`;
+  const variants = SSEHUB_VARIANTS.filter((v) => servers.some((s) => s.id === v.id));
+  const ratioHeads = variants.flatMap((v) => [`${v.label} / baseline`, `${v.label} / better-sse`]);
+  const head = `| scenario | metric | ${servers.map((s) => s.label).join(' | ')} | ${ratioHeads.join(' | ')} |`;
+  const rule = `|---|---|${servers.map(() => '--:').join('|')}|${ratioHeads.map(() => '--:').join('|')}|`;
   const rows = [];
   for (const scenario of results.scenarios) {
     const summary = results.summary[scenario.id];
@@ -32,20 +34,25 @@ function resultsTable(results) {
         return cell;
       });
       const r = summary.ratios[metric.key];
-      rows.push(
-        `| ${i === 0 ? scenario.title : ''} | ${metric.label} | ${cells.join(' | ')} | ${times(r.baseline)} | ${times(r.betterSse)} |`,
-      );
+      const ratioCells = variants.flatMap((v) => [times(r[v.id]?.baseline), times(r[v.id]?.betterSse)]);
+      rows.push(`| ${i === 0 ? scenario.title : ''} | ${metric.label} | ${cells.join(' | ')} | ${ratioCells.join(' | ')} |`);
     }
   }
   return [head, rule, ...rows].join('\n');
 }
 
 function targetsTable(results) {
-  const rows = results.summary.targets.map(
-    (t) =>
-      `| ${t.target} | ${t.value === undefined ? '' : t.unit === undefined ? times(t.value) : `${t.value.toFixed(1)} ${t.unit}`} | ${t.met ? 'met' : '**not met**'} |`,
+  const variants = SSEHUB_VARIANTS.filter((v) => results.servers.some((s) => s.id === v.id));
+  const cell = (t, id) => {
+    if (t.met[id] === undefined) return 'n/a';
+    const value = t.values[id];
+    const shown = value === undefined ? '' : t.unit === undefined ? `${times(value)} ` : `${value.toFixed(1)} ${t.unit} `;
+    return `${shown}${t.met[id] ? 'met' : '**not met**'}`;
+  };
+  const rows = results.summary.targets.map((t) => `| ${t.target} | ${variants.map((v) => cell(t, v.id)).join(' | ')} |`);
+  return [`| target | ${variants.map((v) => `ssehub, ${v.label}`).join(' | ')} |`, `|---|${variants.map(() => '--:').join('|')}|`, ...rows].join(
+    '\n',
   );
-  return ['| target | ssehub | |', '|---|--:|---|', ...rows].join('\n');
 }
 
 function problems(results) {
@@ -94,7 +101,7 @@ Measured ${results.date.slice(0, 10)} with \`${results.command}\` (${results.opt
 
 ## Results
 
-Medians of ${results.options.reps} run${results.options.reps === 1 ? '' : 's'} per cell. Ratios are ssehub's value divided by the other's: above 1 is better for throughput and accept rate, below 1 is better for memory and latency. ⚠ marks a cell whose runs lost or duplicated events (listed below).
+Medians of ${results.options.reps} run${results.options.reps === 1 ? '' : 's'} per cell. Ratios are ssehub's value (served by \`hub.handler()\` on node:http, or by \`createSseServer\`) divided by the other's: above 1 is better for throughput and accept rate, below 1 is better for memory and latency. ⚠ marks a cell whose runs lost or duplicated events (listed below).
 
 ${resultsTable(results)}
 

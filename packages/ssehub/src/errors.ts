@@ -73,11 +73,17 @@ export class ConnectionRefusedError extends SseHubError {
   readonly reason: string;
   /** Seconds the client should wait before trying again (sent as `Retry-After`). */
   readonly retryAfter: number | undefined;
+  /** Extra headers of the answer (`WWW-Authenticate`, CORS, …). */
+  readonly headers: Readonly<Record<string, string>> | undefined;
+  /** The JSON body of the answer, when not the default `{"error":{code,status,message}}`. */
+  readonly body: unknown;
 
-  constructor(status: number, reason: string, retryAfter?: number) {
+  constructor(status: number, reason: string, retryAfter?: number, answer: { headers?: Record<string, string>; body?: unknown } = {}) {
     super('ERR_SSEHUB_REFUSED', `Connection refused (${status}): ${reason}`);
     this.status = status;
     this.reason = reason;
     this.retryAfter = retryAfter;
+    this.headers = answer.headers;
+    this.body = answer.body;
   }
 }

@@ -1,6 +1,7 @@
 import type { Socket } from 'node:net';
 import type { Sink, SinkEvents } from '../stream/Sink.js';
 import { frameChunk, LAST_CHUNK } from './chunkedFrame.js';
+import { finishResponse } from './finishResponse.js';
 import { streamHead } from './responseHead.js';
 
 /**
@@ -51,7 +52,7 @@ export class SocketSink implements Sink {
       this.#headSent = true;
       socket.write(this.#head);
     }
-    socket.end(LAST_CHUNK);
+    finishResponse(socket, LAST_CHUNK);
   }
 
   destroy(): void {

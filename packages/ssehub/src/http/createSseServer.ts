@@ -1,5 +1,6 @@
 import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import { createServer as createNetServer, type Server, type Socket } from 'node:net';
+import { Server as NetServer, type Socket } from 'node:net';
+import { finishResponse } from './finishResponse.js';
 import { headEnd, MAX_HEAD_BYTES, parseRequestHead, type RequestHead, type SocketRequest } from './requestHead.js';
 import { completeResponse } from './responseHead.js';
 
@@ -55,65 +56,123 @@ function isStreamRequest(head: RequestHead, path: string): boolean {
  * const hub = createHub();
  * createSseServer(hub, { fallback: app }).listen(8080);   // app: an Express app, for instance
  */
-export function createSseServer(hub: SocketHub, options: SseServerOptions = {}): Server {
-  const path = options.path ?? '/events';
-  const headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
-  const fallback: HttpServer =
-    options.fallback === undefined
-      ? createHttpServer((req, res) => defaultAnswer(req, res, path))
-      : typeof options.fallback === 'function'
-        ? createHttpServer(options.fallback)
-        : options.fallback;
-
-  return createNetServer({ noDelay: true }, (socket) => readHead(socket, hub, path, fallback, headersTimeoutMs));
+export function createSseServer(hub: SocketHub, options: SseServerOptions = {}): SseServer {
+  return new SseServer(hub, options);
 }
 
-function readHead(socket: Socket, hub: SocketHub, path: string, fallback: HttpServer, headersTimeoutMs: number): void {
-  let received: Buffer | undefined;
-  const timer = setTimeout(() => {
-    stop();
-    socket.end(completeResponse(408, JSON_TYPE, errorBody(408, 'the request head took too long')));
-  }, headersTimeoutMs);
+/**
+ * The `net.Server` {@link createSseServer} returns. `close()` stops accepting, as for any server,
+ * and, like node:http's, also closes the connections that are idle: those that have not sent a
+ * request head yet, and kept-alive connections of the fallback between two requests (the
+ * others close once their answer is out). Event streams end with `hub.close()`.
+ */
+export class SseServer extends NetServer {
+  readonly #hub: SocketHub;
+  readonly #path: string;
+  readonly #headersTimeoutMs: number;
+  readonly #fallback: HttpServer;
+  // Connections still sending their request head.
+  readonly #reading = new Set<Socket>();
+  // Connections handed to the fallback, with how many of their requests are being answered.
+  readonly #handedOver = new Map<Socket, number>();
+  #closing = false;
 
-  function stop(): void {
-    clearTimeout(timer);
-    socket.removeListener('data', onData);
-    socket.removeListener('error', onError);
+  constructor(hub: SocketHub, options: SseServerOptions = {}) {
+    super({ noDelay: true });
+    this.#hub = hub;
+    this.#path = options.path ?? '/events';
+    this.#headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
+    const path = this.#path;
+    this.#fallback =
+      options.fallback === undefined
+        ? createHttpServer((req, res) => defaultAnswer(req, res, path))
+        : typeof options.fallback === 'function'
+          ? createHttpServer(options.fallback)
+          : options.fallback;
+    this.#fallback.on('request', (req: IncomingMessage, res: ServerResponse) => this.#answering(req.socket, res));
+    this.on('connection', (socket: Socket) => this.#readHead(socket));
   }
 
-  function handOver(): void {
-    stop();
-    socket.pause();
-    if (received !== undefined) socket.unshift(received);
-    fallback.emit('connection', socket);
-    socket.resume();
+  override close(callback?: (error?: Error) => void): this {
+    super.close(callback);
+    this.#closing = true;
+    for (const socket of this.#reading) socket.destroy();
+    for (const [socket, answering] of this.#handedOver) if (answering === 0) socket.destroy();
+    return this;
   }
 
-  function onError(): void {
-    stop();
-    socket.destroy();
+  /** Cuts every connection this server holds but the event streams (end those with `hub.close()`). */
+  closeAllConnections(): void {
+    for (const socket of this.#reading) socket.destroy();
+    for (const socket of this.#handedOver.keys()) socket.destroy();
   }
 
-  function onData(chunk: Buffer): void {
-    received = received === undefined ? chunk : Buffer.concat([received, chunk]);
-    const end = headEnd(received);
-    if (end === -1) {
-      if (received.byteLength >= MAX_HEAD_BYTES) handOver();
-      return;
-    }
-    const head = end <= MAX_HEAD_BYTES ? parseRequestHead(received.toString('latin1', 0, end - 4)) : undefined;
-    if (head === undefined || !isStreamRequest(head, path)) {
-      handOver();
-      return;
-    }
-    // Bytes after the head (a pipelined request) are dropped: the stream never ends to answer them.
-    stop();
-    received = undefined;
-    hub.serveSocket({ method: head.method, url: head.url, headers: head.headers, socket });
+  #answering(socket: Socket, res: ServerResponse): void {
+    const answering = this.#handedOver.get(socket);
+    if (answering === undefined) return;
+    this.#handedOver.set(socket, answering + 1);
+    res.once('close', () => {
+      const left = (this.#handedOver.get(socket) ?? 1) - 1;
+      if (!this.#handedOver.has(socket)) return;
+      this.#handedOver.set(socket, left);
+      if (left === 0 && this.#closing) socket.destroy();
+    });
   }
 
-  socket.on('data', onData);
-  socket.on('error', onError);
+  #readHead(socket: Socket): void {
+    const path = this.#path;
+    let received: Buffer | undefined;
+    this.#reading.add(socket);
+    const timer = setTimeout(() => {
+      stop();
+      finishResponse(socket, completeResponse(408, JSON_TYPE, errorBody(408, 'the request head took too long')));
+    }, this.#headersTimeoutMs);
+
+    const stop = (): void => {
+      clearTimeout(timer);
+      this.#reading.delete(socket);
+      socket.removeListener('data', onData);
+      socket.removeListener('error', onError);
+      socket.removeListener('close', stop);
+    };
+
+    const handOver = (): void => {
+      stop();
+      this.#handedOver.set(socket, 0);
+      socket.once('close', () => this.#handedOver.delete(socket));
+      socket.pause();
+      if (received !== undefined) socket.unshift(received);
+      this.#fallback.emit('connection', socket);
+      socket.resume();
+    };
+
+    const onError = (): void => {
+      stop();
+      socket.destroy();
+    };
+
+    const onData = (chunk: Buffer): void => {
+      received = received === undefined ? chunk : Buffer.concat([received, chunk]);
+      const end = headEnd(received);
+      if (end === -1) {
+        if (received.byteLength >= MAX_HEAD_BYTES) handOver();
+        return;
+      }
+      const head = end <= MAX_HEAD_BYTES ? parseRequestHead(received.toString('latin1', 0, end - 4)) : undefined;
+      if (head === undefined || !isStreamRequest(head, path)) {
+        handOver();
+        return;
+      }
+      // Bytes after the head (a pipelined request) are dropped: the stream never ends to answer them.
+      stop();
+      received = undefined;
+      this.#hub.serveSocket({ method: head.method, url: head.url, headers: head.headers, socket });
+    };
+
+    socket.on('data', onData);
+    socket.on('error', onError);
+    socket.on('close', stop);
+  }
 }
 
 /** Without a fallback: the stream path takes only GET, and nothing else is here. */

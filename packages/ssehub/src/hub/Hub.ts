@@ -363,7 +363,16 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       this.#release(decision.userId);
       return undefined;
     }
-    return this.#admit(createNodeStream(req, res, this.#streamOptions), decision);
+    let stream: SseStream;
+    try {
+      stream = createNodeStream(req, res, this.#streamOptionsFor(decision));
+    } catch (error) {
+      // A header `authenticate` gave that node:http refuses, say: this connection fails alone.
+      this.#openFailed(error, decision.userId);
+      answerNodeRefusal(res, refusal(500, 'the stream could not be opened'), this.#options.headers);
+      return undefined;
+    }
+    return this.#admit(stream, decision);
   }
 
   /**
@@ -392,7 +401,26 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       this.#release(decision.userId);
       return undefined;
     }
-    return this.#admit(createSocketStream(request, this.#streamOptions), decision);
+    let stream: SseStream;
+    try {
+      stream = createSocketStream(request, this.#streamOptionsFor(decision));
+    } catch (error) {
+      this.#openFailed(error, decision.userId);
+      answerSocketRefusal(request, refusal(500, 'the stream could not be opened'), this.#options.headers);
+      return undefined;
+    }
+    return this.#admit(stream, decision);
+  }
+
+  #openFailed(error: unknown, userId: string | undefined): void {
+    this.#release(userId);
+    this.#error(error, undefined);
+  }
+
+  /** The stream options of one connection: the hub's, plus the headers `authenticate` gave it. */
+  #streamOptionsFor(init: ClientInit<Meta>): StreamOptions {
+    if (init.headers === undefined) return this.#streamOptions;
+    return { ...this.#streamOptions, headers: { ...this.#streamOptions.headers, ...init.headers } };
   }
 
   /**
@@ -407,7 +435,14 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     }
     const decision = await this.#decide(webConnectRequest(request));
     if (decision instanceof ConnectionRefusedError) return webRefusal(decision, this.#options.headers);
-    const { stream, response } = createWebStream(request, this.#streamOptions);
+    let created: { stream: SseStream; response: Response };
+    try {
+      created = createWebStream(request, this.#streamOptionsFor(decision));
+    } catch (error) {
+      this.#openFailed(error, decision.userId);
+      return webRefusal(refusal(500, 'the stream could not be opened'), this.#options.headers);
+    }
+    const { stream, response } = created;
     const admitted = this.#admit(stream, decision);
     if (isPromise(admitted)) admitted.catch((error: unknown) => this.#error(error, undefined));
     return response;
@@ -448,7 +483,10 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
   }
 
   #applyLimits(result: ClientInit<Meta> | Refusal): Decision<Meta> {
-    if (isRefusal(result)) return this.#refused(refusal(result.refuse, result.reason));
+    if (isRefusal(result)) {
+      const answer = result.headers === undefined && result.body === undefined ? undefined : { headers: result.headers, body: result.body };
+      return this.#refused(refusal(result.refuse, result.reason, undefined, answer));
+    }
     const init = result;
     if (this.#closing !== undefined) return this.#refused(refusal(503, 'the hub is shutting down', this.#retryAfter()));
     const maxClients = this.#options.maxClients ?? Number.POSITIVE_INFINITY;

@@ -1,5 +1,6 @@
 import type { ServerResponse } from 'node:http';
 import { ConnectionRefusedError } from '../errors.js';
+import { finishResponse } from '../http/finishResponse.js';
 import type { SocketRequest } from '../http/requestHead.js';
 import { completeResponse } from '../http/responseHead.js';
 import type { NodeResponse } from '../stream/NodeSink.js';
@@ -12,8 +13,13 @@ const DEFAULT_REASONS: Record<number, string> = {
 };
 
 /** Builds the error for a refusal with a default reason per status. */
-export function refusal(status: number, reason?: string, retryAfter?: number): ConnectionRefusedError {
-  return new ConnectionRefusedError(status, reason ?? DEFAULT_REASONS[status] ?? 'connection refused', retryAfter);
+export function refusal(
+  status: number,
+  reason?: string,
+  retryAfter?: number,
+  answer?: { headers?: Record<string, string>; body?: unknown },
+): ConnectionRefusedError {
+  return new ConnectionRefusedError(status, reason ?? DEFAULT_REASONS[status] ?? 'connection refused', retryAfter, answer);
 }
 
 /** The JSON body and headers of a refused connection. */
@@ -21,9 +27,9 @@ export function refusalParts(
   error: ConnectionRefusedError,
   extraHeaders?: Record<string, string>,
 ): { body: string; headers: Record<string, string> } {
-  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...extraHeaders };
+  const headers: Record<string, string> = { 'content-type': 'application/json; charset=utf-8', ...extraHeaders, ...error.headers };
   if (error.retryAfter !== undefined) headers['retry-after'] = String(error.retryAfter);
-  const body = JSON.stringify({ error: { code: error.code, status: error.status, message: error.reason } });
+  const body = JSON.stringify(error.body ?? { error: { code: error.code, status: error.status, message: error.reason } });
   return { body, headers };
 }
 
@@ -47,5 +53,5 @@ export function answerSocketRefusal(request: SocketRequest, error: ConnectionRef
   const socket = request.socket;
   if (socket.destroyed || !socket.writable) return;
   const { body, headers } = refusalParts(error, extraHeaders);
-  socket.end(completeResponse(error.status, headers, body));
+  finishResponse(socket, completeResponse(error.status, headers, body));
 }

@@ -28,6 +28,8 @@ export interface ClientInit<Meta> {
   userId?: string;
   /** Rooms joined before the first event (and before resume, so missed room events replay). */
   rooms?: readonly string[];
+  /** Extra headers for this connection's response (CORS for the request's origin, say). */
+  headers?: Record<string, string>;
   metadata?: Meta;
   /**
    * A stable connection id chosen by the application (for example one per browser tab). With
@@ -40,11 +42,22 @@ export interface ClientInit<Meta> {
 export interface Refusal {
   readonly refuse: number;
   readonly reason?: string;
+  /** Extra headers of the answer (`WWW-Authenticate`, CORS, …). */
+  readonly headers?: Record<string, string>;
+  /** A JSON body to answer with instead of `{"error":{"code","status","message"}}`. */
+  readonly body?: unknown;
 }
 
-/** Returns a {@link Refusal} for `authenticate`: `return refuse(401, 'token expired')`. */
-export function refuse(status: 401 | 403 | number, reason?: string): Refusal {
-  return reason === undefined ? { refuse: status } : { refuse: status, reason };
+/**
+ * Returns a {@link Refusal} for `authenticate`: `return refuse(401, 'token expired')`, or with
+ * your own answer: `refuse(401, 'no token', { headers: { 'www-authenticate': 'Bearer' }, body: { code: 'missing_token' } })`.
+ */
+export function refuse(
+  status: 401 | 403 | number,
+  reason?: string,
+  answer?: { headers?: Record<string, string>; body?: unknown },
+): Refusal {
+  return { refuse: status, ...(reason === undefined ? {} : { reason }), ...answer };
 }
 
 /** Minimal structured logger (pino, bunyan and console-like loggers fit). Silent by default. */

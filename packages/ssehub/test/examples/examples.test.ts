@@ -91,5 +91,9 @@ describe('examples', () => {
     await viewer.waitFor('metrics', 1, 5000);
     expect(JSON.parse(viewer.of('metrics')[0]?.data ?? '').viewers).toBe(1);
     viewer.close();
+    // Served by createSseServer: everything but the stream is node:http's 404.
+    const other = await fetch(`${base}/other`);
+    expect(other.status).toBe(404);
+    expect(await other.json()).toEqual({ error: { status: 404, message: 'not found' } });
   });
 });
