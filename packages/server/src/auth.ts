@@ -11,6 +11,9 @@ import { type JWTPayload, errors as joseErrors, jwtVerify } from 'jose';
 import type { Config, JwtConfig } from './config.js';
 import { HttpError } from './errors.js';
 
+/** What is read of a request: its headers (an `IncomingMessage`, or a request ssehub read itself). */
+export type RequestHeaders = Pick<IncomingMessage, 'headers'>;
+
 /** The cookie a browser may carry its token in (EventSource cannot set headers). */
 export const TOKEN_COOKIE = 'ssehub_token';
 /** Longest user id, room name or client id accepted, in characters. */
@@ -38,7 +41,7 @@ function unauthorized(code: 'missing_token' | 'invalid_token' | 'token_expired',
 }
 
 /** The token of `Authorization: Bearer <token>`, if any. */
-export function bearerToken(req: IncomingMessage): string | undefined {
+export function bearerToken(req: RequestHeaders): string | undefined {
   const header = req.headers.authorization;
   if (header === undefined) return undefined;
   const match = /^Bearer[ ]+(\S+)\s*$/i.exec(header);
@@ -46,7 +49,7 @@ export function bearerToken(req: IncomingMessage): string | undefined {
 }
 
 /** The value of one cookie, if present. */
-export function cookieValue(req: IncomingMessage, name: string): string | undefined {
+export function cookieValue(req: RequestHeaders, name: string): string | undefined {
   const header = req.headers.cookie;
   if (header === undefined) return undefined;
   for (const part of header.split(';')) {
@@ -110,7 +113,7 @@ export class Authenticator {
    * header, the `ssehub_token` cookie or `?token=`, in that order; `sub` is the user and the
    * `rooms` claim limits the rooms. Without: `?user=` and any room.
    */
-  async subscriber(req: IncomingMessage, url: URL): Promise<Subscriber> {
+  subscriber(req: RequestHeaders, url: URL): Subscriber | Promise<Subscriber> {
     if (this.#jwt === undefined) {
       const user = url.searchParams.get('user') ?? undefined;
       if (user !== undefined && (user === '' || user.length > MAX_NAME_LENGTH)) {
@@ -122,8 +125,7 @@ export class Authenticator {
     if (token === undefined || token === '') {
       throw unauthorized('missing_token', `a token is required: Authorization: Bearer <jwt>, cookie ${TOKEN_COOKIE} or ?token=`);
     }
-    const payload = await this.#verify(this.#jwt, token);
-    return { userId: payload.sub, mayJoin: roomPolicy(payload.rooms) };
+    return this.#verify(this.#jwt, token).then((payload) => ({ userId: payload.sub, mayJoin: roomPolicy(payload.rooms) }));
   }
 
   /**

@@ -47,12 +47,16 @@ export class Cors {
    * written, so every answer — stream, success or error — carries them.
    */
   apply(req: IncomingMessage, res: ServerResponse): void {
+    for (const [name, value] of Object.entries(this.headersFor(req.headers.origin))) res.setHeader(name, value);
+  }
+
+  /** The CORS headers of an actual request from `origin` (what `apply` sets). */
+  headersFor(origin: string | undefined): Record<string, string> {
     // The answer depends on Origin whenever a list is configured: caches must key on it.
-    if (this.#origins.size > 0) res.setHeader('vary', 'Origin');
-    const allowed = this.#allow(req.headers.origin);
-    if (allowed === undefined) return;
-    for (const [name, value] of Object.entries(allowed)) res.setHeader(name, value);
-    res.setHeader('access-control-expose-headers', 'Retry-After, WWW-Authenticate');
+    const headers: Record<string, string> = this.#origins.size > 0 ? { vary: 'Origin' } : {};
+    const allowed = this.#allow(origin);
+    if (allowed === undefined) return headers;
+    return { ...headers, ...allowed, 'access-control-expose-headers': 'Retry-After, WWW-Authenticate' };
   }
 
   /**

@@ -9,7 +9,7 @@ import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { type Logger, pino } from 'pino';
-import { createHub, type Hub } from 'ssehub';
+import { createHub, createSseServer, type Hub, type SseServer } from 'ssehub';
 import { Authenticator } from './auth.js';
 import type { Config } from './config.js';
 import type { ServerContext } from './context.js';
@@ -20,7 +20,7 @@ import { PUBLIC_DIR, VERSION } from './packageInfo.js';
 import { RateLimiter } from './rateLimit.js';
 import { clientGone, Router, requestUrl } from './router.js';
 import { DashboardFeed } from './routes/dashboard.js';
-import { admittedInit, eventsRoute, RETRY_AFTER_SECONDS } from './routes/events.js';
+import { authenticateSubscriber, eventsRoute, RETRY_AFTER_SECONDS } from './routes/events.js';
 import { metricsRoute } from './routes/metrics.js';
 import { pageRoutes } from './routes/pages.js';
 import { publishRoute } from './routes/publish.js';
@@ -48,6 +48,9 @@ export interface SsehubServer {
   readonly hub: Hub;
   /** The `/dashboard/stream` feed and its own hub. */
   readonly dashboard: DashboardFeed;
+  /** What listens: answers `GET /events` itself and hands every other request to `httpServer`. */
+  readonly server: SseServer;
+  /** The node:http server of every other route. */
   readonly httpServer: http.Server;
   readonly context: ServerContext;
   /** Listens on `config.port` and `config.host` (or the given ones). */
@@ -76,8 +79,10 @@ function formatUrl(host: string, port: number): string {
 export function createServer(config: Config, options: ServerOptions = {}): SsehubServer {
   const nodeId = newNodeId();
   const logger = (options.logger ?? pino({ level: config.logLevel })).child({ nodeId });
+  // Streams are decided with the server's context, which needs the hub: bound just below.
+  let authenticate: ReturnType<typeof authenticateSubscriber> | undefined;
   const hub = createHub({
-    authenticate: admittedInit,
+    authenticate: (request) => (authenticate as ReturnType<typeof authenticateSubscriber>)(request),
     heartbeatMs: config.heartbeatMs,
     history: config.historySize === 0 ? false : { maxEvents: config.historySize },
     ...(config.maxClients > 0 ? { maxClients: config.maxClients } : {}),
@@ -98,6 +103,7 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
     version: VERSION,
     state: { draining: false },
   };
+  authenticate = authenticateSubscriber(context);
   const dashboard = new DashboardFeed(context);
   const pages = pageRoutes(options.publicDir ?? PUBLIC_DIR);
   const router = new Router()
@@ -149,6 +155,9 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
   // event stream's request is complete once its headers are in, so streams are not cut.
   httpServer.headersTimeout = 20_000;
   httpServer.requestTimeout = 30_000;
+  // What listens: ssehub's own server answers `GET /events` itself (about half node:http's
+  // cost per connection) and hands every other request to the router above.
+  const server = createSseServer(hub, { path: '/events', fallback: httpServer, headersTimeoutMs: 20_000 });
 
   let closing: Promise<void> | undefined;
   // Order matters: refuse first (readiness fails, new streams and publishes get 503), end the
@@ -156,8 +165,8 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
   const shutdown = async (timeoutMs: number): Promise<void> => {
     context.state.draining = true;
     await Promise.all([hub.close({ timeoutMs }), dashboard.close(timeoutMs)]);
-    if (!httpServer.listening) return;
-    const serverClosed = new Promise<void>((resolve) => httpServer.close(() => resolve()));
+    if (!server.listening) return;
+    const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     if (inFlight > 0) {
       let timer: NodeJS.Timeout | undefined;
       await new Promise<void>((resolve) => {
@@ -167,7 +176,7 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
       clearTimeout(timer);
     }
     // What is left is idle: kept-alive sockets and sockets that never sent a request.
-    httpServer.closeAllConnections();
+    server.closeAllConnections();
     await serverClosed;
   };
 
@@ -175,15 +184,16 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
   return {
     hub,
     dashboard,
+    server,
     httpServer,
     context,
     listen(port = config.port, host = config.host) {
       return new Promise<ListenAddress>((resolve, reject) => {
         const onError = (error: Error): void => reject(error);
-        httpServer.once('error', onError);
-        httpServer.listen(port, host, () => {
-          httpServer.off('error', onError);
-          const address = httpServer.address() as AddressInfo;
+        server.once('error', onError);
+        server.listen(port, host, () => {
+          server.off('error', onError);
+          const address = server.address() as AddressInfo;
           resolve({ host, port: address.port, url: formatUrl(host, address.port) });
         });
       });

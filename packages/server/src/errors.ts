@@ -55,14 +55,24 @@ export function sendJson(res: ServerResponse, status: number, body: unknown, hea
   res.writeHead(status, {
     'content-type': 'application/json; charset=utf-8',
     'content-length': String(Buffer.byteLength(text)),
-    'cache-control': 'no-store',
-    'x-content-type-options': 'nosniff',
+    ...JSON_ANSWER_HEADERS,
     ...headers,
   });
   res.end(text);
 }
 
+/** The JSON body every error is answered with. */
+export function errorBody(error: HttpError): { error: { code: ErrorCode; message: string } } {
+  return { error: { code: error.code, message: error.message } };
+}
+
+/** Headers of every JSON answer (content type and length aside). */
+export const JSON_ANSWER_HEADERS: Readonly<Record<string, string>> = Object.freeze({
+  'cache-control': 'no-store',
+  'x-content-type-options': 'nosniff',
+});
+
 /** Answers `error` as `{"error": {"code", "message"}}`. */
 export function sendError(res: ServerResponse, error: HttpError): void {
-  sendJson(res, error.status, { error: { code: error.code, message: error.message } }, { ...error.headers });
+  sendJson(res, error.status, errorBody(error), { ...error.headers });
 }

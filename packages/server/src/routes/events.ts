@@ -1,15 +1,15 @@
 /**
- * `GET /events`: the event stream. Identity and rooms are decided here (JWT or development
- * `?user=`), then the stream is handed to the hub, whose `authenticate` hook only reads back
- * what this route decided ({@link admittedInit}).
+ * `GET /events`: the event stream. Identity and rooms are decided by {@link admit} (JWT or
+ * development `?user=`): in the hub's `authenticate` hook for the streams ssehub's own server
+ * reads (nearly all), in this route for the requests it hands to node:http (HTTP/1.0, say).
  * @module
  */
 
 import type { IncomingMessage } from 'node:http';
-import { type ClientInit, type ConnectRequest, refuse } from 'ssehub';
-import { MAX_NAME_LENGTH } from '../auth.js';
+import { type ClientInit, type ConnectRequest, type Refusal, refuse, type SocketRequest } from 'ssehub';
+import { MAX_NAME_LENGTH, type RequestHeaders, type Subscriber } from '../auth.js';
 import type { Route, ServerContext } from '../context.js';
-import { HttpError } from '../errors.js';
+import { errorBody, HttpError, JSON_ANSWER_HEADERS } from '../errors.js';
 
 /** Most rooms one connection may join with `?room=`. */
 export const MAX_ROOMS_PER_CONNECTION = 100;
@@ -19,13 +19,75 @@ export const RETRY_AFTER_SECONDS = 5;
 /** Request headers a browser may send cross-origin to `/events`. */
 export const EVENTS_CORS = { methods: ['GET'], headers: ['Authorization', 'Last-Event-ID', 'Cache-Control'] } as const;
 
-// Requests this route has admitted, with who they are; read once by the hub's authenticate.
+// Requests the node:http route has admitted, with who they are; read back by authenticate.
 const admitted = new WeakMap<object, ClientInit<Record<string, unknown>>>();
 
-/** The hub's `authenticate` hook: what {@link eventsRoute} decided for this request. */
-export function admittedInit(request: ConnectRequest): ClientInit<Record<string, unknown>> | ReturnType<typeof refuse> {
-  // Only this route calls hub.connect, so a miss is a bug, never a way in.
-  return admitted.get(request.raw as object) ?? refuse(500, 'connection was not admitted');
+type Admission = ClientInit<Record<string, unknown>>;
+
+/**
+ * Who a subscriber is and which rooms it joins, or the `HttpError` it is refused with. Shared
+ * by both ways a stream arrives: synchronous unless a JWT must be verified.
+ */
+export function admit(ctx: ServerContext, req: RequestHeaders, url: URL): Admission | Promise<Admission> {
+  const { hub, config, auth } = ctx;
+  if (ctx.state.draining || hub.closed) {
+    throw new HttpError(503, 'shutting_down', 'the hub is shutting down', { 'retry-after': String(RETRY_AFTER_SECONDS) });
+  }
+  const rooms = requestedRooms(url);
+  const decide = (subscriber: Subscriber): Admission => {
+    for (const room of rooms) {
+      if (!subscriber.mayJoin(room)) throw new HttpError(403, 'forbidden_room', `the token does not allow joining room "${room}"`);
+    }
+    // Checked here for clean error codes; the hub applies the same limits again, race-free.
+    if (config.maxClients > 0 && hub.clients.size >= config.maxClients) {
+      throw new HttpError(503, 'hub_full', `the hub is full (${config.maxClients} connections)`, {
+        'retry-after': String(RETRY_AFTER_SECONDS),
+      });
+    }
+    const userId = subscriber.userId;
+    if (userId !== undefined && config.maxClientsPerUser > 0 && hub.connectionCount(userId) >= config.maxClientsPerUser) {
+      throw new HttpError(429, 'too_many_connections', `user "${userId}" already has ${config.maxClientsPerUser} connections`);
+    }
+    return userId === undefined ? { rooms } : { userId, rooms };
+  };
+  const subscriber = auth.subscriber(req, url);
+  return subscriber instanceof Promise ? subscriber.then(decide) : decide(subscriber);
+}
+
+/**
+ * The hub's `authenticate` hook. A stream from the node:http route ({@link eventsRoute}) was
+ * decided there; a stream ssehub's own server read (`createSseServer`) is decided here, with
+ * the same rules and the same answers (error codes, CORS headers).
+ */
+export function authenticateSubscriber(ctx: ServerContext): (request: ConnectRequest) => Admission | Refusal | Promise<Admission | Refusal> {
+  return (request) => {
+    const decided = admitted.get(request.raw as object);
+    if (decided !== undefined) return decided;
+    const raw = request.raw as Partial<SocketRequest>;
+    // Only the route and the SSE server connect streams, so anything else is a bug, never a way in.
+    if (raw.socket === undefined || raw.headers === undefined) return refuse(500, 'connection was not admitted');
+    const cors = ctx.cors.headersFor(request.header('origin'));
+    let status = 200;
+    if (ctx.logger.isLevelEnabled('debug')) {
+      // As the router logs its requests: the path only (a query may carry a token).
+      const started = performance.now();
+      raw.socket.once('close', () => {
+        ctx.logger.debug({ method: request.method, path: '/events', status, ms: Math.round(performance.now() - started) }, 'request');
+      });
+    }
+    const withCors = (init: Admission): Admission => ({ ...init, headers: cors });
+    const refused = (error: unknown): Refusal => {
+      if (!(error instanceof HttpError)) throw error;
+      status = error.status;
+      return refuse(error.status, error.message, { headers: { ...JSON_ANSWER_HEADERS, ...cors, ...error.headers }, body: errorBody(error) });
+    };
+    try {
+      const admission = admit(ctx, raw as SocketRequest, request.url);
+      return admission instanceof Promise ? admission.then(withCors, refused) : withCors(admission);
+    } catch (error) {
+      return refused(error);
+    }
+  };
 }
 
 /** Validates the `room` query parameters (repeatable); duplicates count once. */
@@ -44,29 +106,11 @@ export function requestedRooms(url: URL): string[] {
 
 /** The `/events` route. */
 export function eventsRoute(ctx: ServerContext): Route {
-  const { hub, config, auth, cors } = ctx;
+  const { hub, cors } = ctx;
   return {
     GET: async (req: IncomingMessage, res, url) => {
       cors.apply(req, res);
-      if (ctx.state.draining || hub.closed) {
-        throw new HttpError(503, 'shutting_down', 'the hub is shutting down', { 'retry-after': String(RETRY_AFTER_SECONDS) });
-      }
-      const rooms = requestedRooms(url);
-      const subscriber = await auth.subscriber(req, url);
-      for (const room of rooms) {
-        if (!subscriber.mayJoin(room)) throw new HttpError(403, 'forbidden_room', `the token does not allow joining room "${room}"`);
-      }
-      // Checked here for clean error codes; the hub applies the same limits again, race-free.
-      if (config.maxClients > 0 && hub.clients.size >= config.maxClients) {
-        throw new HttpError(503, 'hub_full', `the hub is full (${config.maxClients} connections)`, {
-          'retry-after': String(RETRY_AFTER_SECONDS),
-        });
-      }
-      const userId = subscriber.userId;
-      if (userId !== undefined && config.maxClientsPerUser > 0 && hub.connectionCount(userId) >= config.maxClientsPerUser) {
-        throw new HttpError(429, 'too_many_connections', `user "${userId}" already has ${config.maxClientsPerUser} connections`);
-      }
-      admitted.set(req, userId === undefined ? { rooms } : { userId, rooms });
+      admitted.set(req, await admit(ctx, req, url));
       try {
         await hub.connect(req, res);
       } finally {
