@@ -15,7 +15,7 @@ export {
   type SseHubErrorCode,
   StreamClosedError,
 } from './errors.js';
-export { createSseServer, type SocketHub, type SseServerOptions } from './http/createSseServer.js';
+export { createSseServer, type SocketHub, SseServer, type SseServerOptions } from './http/createSseServer.js';
 export type { SocketRequest } from './http/requestHead.js';
 export { Audience, type SendOptions } from './hub/Audience.js';
 export { Client } from './hub/Client.js';

@@ -1,7 +1,7 @@
 import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import { finishResponse } from './finishResponse.js';
-import { headEnd, MAX_HEAD_BYTES, parseRequestHead, type RequestHead, type SocketRequest } from './requestHead.js';
+import { hasBareLineBreak, headEnd, MAX_HEAD_BYTES, parseRequestHead, type RequestHead, type SocketRequest } from './requestHead.js';
 import { completeResponse } from './responseHead.js';
 
 /** What the server needs of a hub (a `Hub` has it). */
@@ -132,12 +132,14 @@ export class SseServer extends NetServer {
       clearTimeout(timer);
       this.#reading.delete(socket);
       socket.removeListener('data', onData);
-      socket.removeListener('error', onError);
       socket.removeListener('close', stop);
     };
 
     const handOver = (): void => {
       stop();
+      // node:http brings its own error listener; the other paths keep this one to the end, so
+      // that a client resetting while authenticate is pending cannot crash the process.
+      socket.removeListener('error', onError);
       this.#handedOver.set(socket, 0);
       socket.once('close', () => this.#handedOver.delete(socket));
       socket.pause();
@@ -155,7 +157,8 @@ export class SseServer extends NetServer {
       received = received === undefined ? chunk : Buffer.concat([received, chunk]);
       const end = headEnd(received);
       if (end === -1) {
-        if (received.byteLength >= MAX_HEAD_BYTES) handOver();
+        // A bare LF (or CR) never makes a strict head: node:http answers it now, not a 408 later.
+        if (received.byteLength >= MAX_HEAD_BYTES || hasBareLineBreak(received)) handOver();
         return;
       }
       const head = end <= MAX_HEAD_BYTES ? parseRequestHead(received.toString('latin1', 0, end - 4)) : undefined;

@@ -40,6 +40,19 @@ export function headEnd(bytes: Buffer): number {
   return at === -1 ? -1 : at + 4;
 }
 
+/**
+ * Whether `bytes` hold a line break other than CRLF: a LF alone, or a CR followed by anything
+ * but LF. Such a head is never strictly valid, however much more of it arrives.
+ */
+export function hasBareLineBreak(bytes: Buffer): boolean {
+  for (let at = 0; at < bytes.length; at++) {
+    const byte = bytes[at];
+    if (byte === 10 && (at === 0 || bytes[at - 1] !== 13)) return true;
+    if (byte === 13 && at + 1 < bytes.length && bytes[at + 1] !== 10) return true;
+  }
+  return false;
+}
+
 /** Parses a complete head (without its final blank line); `undefined` when not strictly valid. */
 export function parseRequestHead(text: string): RequestHead | undefined {
   const lines = text.split('\r\n');

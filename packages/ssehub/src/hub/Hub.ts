@@ -385,7 +385,13 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       const served = isPromise(decision)
         ? decision.then((settled) => this.#openSocket(request, settled))
         : this.#openSocket(request, decision);
-      if (isPromise(served)) served.catch((error: unknown) => this.#error(error, undefined));
+      // As below: a connection whose answer could not be written is closed, not left hanging.
+      if (isPromise(served)) {
+        served.catch((error: unknown) => {
+          this.#error(error, undefined);
+          request.socket.destroy();
+        });
+      }
     } catch (error) {
       this.#error(error, undefined);
       request.socket.destroy();
