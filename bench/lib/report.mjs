@@ -50,9 +50,11 @@ function targetsTable(results) {
     return `${shown}${t.met[id] ? 'met' : '**not met**'}`;
   };
   const rows = results.summary.targets.map((t) => `| ${t.target} | ${variants.map((v) => cell(t, v.id)).join(' | ')} |`);
-  return [`| target | ${variants.map((v) => `ssehub, ${v.label}`).join(' | ')} |`, `|---|${variants.map(() => '--:').join('|')}|`, ...rows].join(
-    '\n',
-  );
+  return [
+    `| target | ${variants.map((v) => `ssehub, ${v.label}`).join(' | ')} |`,
+    `|---|${variants.map(() => '--:').join('|')}|`,
+    ...rows,
+  ].join('\n');
 }
 
 function problems(results) {

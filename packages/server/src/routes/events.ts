@@ -59,7 +59,9 @@ export function admit(ctx: ServerContext, req: RequestHeaders, url: URL): Admiss
  * decided there; a stream ssehub's own server read (`createSseServer`) is decided here, with
  * the same rules and the same answers (error codes, CORS headers).
  */
-export function authenticateSubscriber(ctx: ServerContext): (request: ConnectRequest) => Admission | Refusal | Promise<Admission | Refusal> {
+export function authenticateSubscriber(
+  ctx: ServerContext,
+): (request: ConnectRequest) => Admission | Refusal | Promise<Admission | Refusal> {
   return (request) => {
     const decided = admitted.get(request.raw as object);
     if (decided !== undefined) return decided;
@@ -79,7 +81,10 @@ export function authenticateSubscriber(ctx: ServerContext): (request: ConnectReq
     const refused = (error: unknown): Refusal => {
       if (!(error instanceof HttpError)) throw error;
       status = error.status;
-      return refuse(error.status, error.message, { headers: { ...JSON_ANSWER_HEADERS, ...cors, ...error.headers }, body: errorBody(error) });
+      return refuse(error.status, error.message, {
+        headers: { ...JSON_ANSWER_HEADERS, ...cors, ...error.headers },
+        body: errorBody(error),
+      });
     };
     try {
       const admission = admit(ctx, raw as SocketRequest, request.url);

@@ -8,6 +8,8 @@ import { completeResponse } from './responseHead.js';
 export interface SocketHub {
   /** @internal */
   serveSocket(request: SocketRequest): void;
+  /** Serves a stream request that reached node:http (see `SseServerOptions.fallback`). */
+  connect(req: IncomingMessage, res: ServerResponse): Promise<unknown>;
 }
 
 /** Options of {@link createSseServer}. */
@@ -17,6 +19,11 @@ export interface SseServerOptions {
   /**
    * Serves every other request: a `node:http` request listener (an Express app, Koa's
    * `app.callback()`, …) or an `http.Server`. Without one, other paths answer 404.
+   *
+   * A `GET <path>` can reach node:http too: over HTTP/1.0, with an unusual head, or on a
+   * connection kept alive after another request (browsers reuse them). With a listener (or
+   * none) it is served by the hub through node:http (`hub.connect`); an `http.Server` must
+   * route it itself, with `hub.handler()`.
    */
   fallback?: ((req: IncomingMessage, res: ServerResponse) => void) | HttpServer;
   /** How long a client may take to send its request head before a 408. @defaultValue 30000 */
@@ -83,12 +90,16 @@ export class SseServer extends NetServer {
     this.#path = options.path ?? '/events';
     this.#headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
     const path = this.#path;
-    this.#fallback =
-      options.fallback === undefined
-        ? createHttpServer((req, res) => defaultAnswer(req, res, path))
-        : typeof options.fallback === 'function'
-          ? createHttpServer(options.fallback)
-          : options.fallback;
+    if (options.fallback === undefined || typeof options.fallback === 'function') {
+      const others = options.fallback ?? ((req: IncomingMessage, res: ServerResponse) => defaultAnswer(req, res, path));
+      this.#fallback = createHttpServer((req, res) => {
+        if (req.method === 'GET' && pathnameOf(req.url) === path) {
+          hub.connect(req, res).catch(() => res.destroy());
+          return;
+        }
+        others(req, res);
+      });
+    } else this.#fallback = options.fallback;
     this.#fallback.on('request', (req: IncomingMessage, res: ServerResponse) => this.#answering(req.socket, res));
     this.on('connection', (socket: Socket) => this.#readHead(socket));
   }
@@ -178,10 +189,15 @@ export class SseServer extends NetServer {
   }
 }
 
-/** Without a fallback: the stream path takes only GET, and nothing else is here. */
+/** Without a fallback: the stream path takes only GET (served above), and nothing else is here. */
+function pathnameOf(url: string | undefined): string {
+  const target = url ?? '/';
+  const mark = target.indexOf('?');
+  return mark === -1 ? target : target.slice(0, mark);
+}
+
 function defaultAnswer(req: IncomingMessage, res: ServerResponse, path: string): void {
-  const pathname = (req.url ?? '/').split('?')[0];
-  if (pathname === path) {
+  if (pathnameOf(req.url) === path) {
     res.writeHead(405, { ...JSON_TYPE, allow: 'GET' }).end(errorBody(405, 'use GET to open an event stream'));
   } else {
     res.writeHead(404, JSON_TYPE).end(errorBody(404, 'not found'));

@@ -22,6 +22,13 @@ function currentDateLine(): string {
 // Framing is this server's business: these are never taken from the extra headers.
 const FRAMING = new Set(['connection', 'content-length', 'transfer-encoding', 'date']);
 
+// `Content-Type` given by an application replaces ours rather than adding a second line.
+function lowerCased(headers: Readonly<Record<string, string>>): Record<string, string> {
+  const lower: Record<string, string> = {};
+  for (const name of Object.keys(headers)) lower[name.toLowerCase()] = headers[name] as string;
+  return lower;
+}
+
 function headerLines(headers: Readonly<Record<string, string>>): string {
   let lines = '';
   for (const name of Object.keys(headers)) {
@@ -44,7 +51,7 @@ function streamHeadParts(extra: Readonly<Record<string, string>>): { before: str
   let parts = streamHeads.get(extra);
   if (parts === undefined) {
     parts = {
-      before: `HTTP/1.1 200 OK\r\n${headerLines({ ...SSE_HEADERS, ...extra })}`,
+      before: `HTTP/1.1 200 OK\r\n${headerLines({ ...SSE_HEADERS, ...lowerCased(extra) })}`,
       after: 'connection: close\r\ntransfer-encoding: chunked\r\n\r\n',
     };
     if (Object.isFrozen(extra)) streamHeads.set(extra, parts);

@@ -513,6 +513,17 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
   #refused(error: ConnectionRefusedError): ConnectionRefusedError {
     this.counters.refused++;
     if (this.#logsDebug) this.#logger.debug({ status: error.status, reason: error.reason }, 'ssehub: connection refused');
+    if (error.headers === undefined) return error;
+    try {
+      for (const [name, value] of Object.entries(error.headers)) {
+        validateHeaderName(name);
+        validateHeaderValue(name, value);
+      }
+    } catch (invalid) {
+      // A refusal that cannot be written would leave the client hanging: answer 500 instead.
+      this.#error(invalid, undefined);
+      return refusal(500, 'the refusal could not be answered');
+    }
     return error;
   }
 

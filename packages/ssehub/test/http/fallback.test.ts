@@ -114,30 +114,49 @@ describe('requests handed to a fallback request listener', () => {
     expect(seen.map((s) => [s.method, s.url])).toEqual([['HEAD', '/events']]);
   });
 
-  it('serves an HTTP/1.0 GET on the stream path', async () => {
+  it('serves an HTTP/1.0 GET on the stream path through node:http, not the fallback', async () => {
     const { server, seen } = await withFallback();
-    const raw = await rawExchange(server.port, 'GET /events HTTP/1.0\r\nHost: x\r\n\r\n');
+    const raw = RawSocket.open(scope, server.port);
+    raw.write('GET /events HTTP/1.0\r\nHost: x\r\n\r\n');
+    await raw.until(() => raw.text.includes('event: connected'), 'the connected event');
+    // node:http's own answer to HTTP/1.0: no chunked framing, the body ends with the connection.
     expect(raw.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
-    expect(raw.text.endsWith('{"method":"GET","url":"/events","bytes":0}')).toBe(true);
-    expect(seen.map((s) => [s.method, s.url, s.httpVersion])).toEqual([['GET', '/events', '1.0']]);
+    expect(raw.text.toLowerCase()).toContain('content-type: text/event-stream; charset=utf-8\r\n');
+    expect(raw.text.toLowerCase()).not.toContain('transfer-encoding');
+    expect(seen).toEqual([]);
   });
 
   it.each([
-    ['a GET with a body (content-length)', 'GET /events HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\nConnection: close\r\n\r\nabc', 'abc'],
-    [
-      'a GET with a chunked body',
-      'GET /events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n\r\n3\r\nabc\r\n0\r\n\r\n',
-      'abc',
-    ],
-    ['a GET with expect', 'GET /events HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n', ''],
-    ['a GET on a sub-path', 'GET /events/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n', ''],
-    ['a GET with a repeated Host', 'GET /events HTTP/1.1\r\nHost: x\r\nHost: y\r\nConnection: close\r\n\r\n', ''],
-  ])('hands over %s', async (_what, text, body) => {
+    ['a GET with a body (content-length)', 'GET /events HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc'],
+    ['a GET with a chunked body', 'GET /events HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n0\r\n\r\n'],
+    ['a GET with expect', 'GET /events HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\n\r\n'],
+    ['a GET with a repeated Host', 'GET /events HTTP/1.1\r\nHost: x\r\nHost: y\r\n\r\n'],
+  ])('hands %s to node:http, where the hub serves the stream (not the fallback)', async (_what, text) => {
     const { server, seen } = await withFallback();
-    const raw = await rawExchange(server.port, text);
+    const raw = RawSocket.open(scope, server.port);
+    raw.write(text);
+    await raw.until(() => raw.text.includes('event: connected'), 'the connected event');
     expect(raw.text).toMatch(/^HTTP\/1\.1 (100 Continue\r\n\r\nHTTP\/1\.1 )?200 OK\r\n/);
-    expect(seen).toHaveLength(1);
-    expect(seen[0]?.body).toBe(body);
+    // node:http's head (capitalised Date, keep-alive), not the fast path's (connection: close).
+    expect(raw.text).toContain('connection: keep-alive\r\nDate: ');
+    expect(seen).toEqual([]);
+  });
+
+  it('hands a GET on a sub-path to the fallback', async () => {
+    const { server, seen } = await withFallback();
+    const raw = await rawExchange(server.port, 'GET /events/x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(raw.text).toMatch(/^HTTP\/1\.1 200 OK\r\n/);
+    expect(seen.map((entry) => [entry.method, entry.url])).toEqual([['GET', '/events/x']]);
+  });
+
+  it('serves a GET for the stream on a connection kept alive after a fallback request', async () => {
+    const { server, seen } = await withFallback();
+    const raw = RawSocket.open(scope, server.port);
+    raw.write('GET /page HTTP/1.1\r\nHost: x\r\n\r\n');
+    await raw.until(() => seen.length === 1 && raw.text.includes('"url":"/page"'), 'the page');
+    raw.write('GET /events HTTP/1.1\r\nHost: x\r\n\r\n');
+    await raw.until(() => raw.text.includes('event: connected'), 'the connected event');
+    expect(seen.map((entry) => entry.url)).toEqual(['/page']);
   });
 
   it('carries several requests on one kept-alive connection', async () => {

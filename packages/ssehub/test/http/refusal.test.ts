@@ -182,7 +182,7 @@ describe('answers that cannot be written', () => {
   it.each([
     ['sync', false],
     ['async', true],
-  ])('a refusal with a header node:http would refuse (%s authenticate): onError, and the connection is closed', async (_what, async) => {
+  ])('a refusal with a header node:http would refuse (%s authenticate): onError, and 500 instead', async (_what, async) => {
     const errors: unknown[] = [];
     const answer = refuse(401, 'x', { headers: { 'bad name': 'v' } });
     const hub = hubOf(scope, {
@@ -194,7 +194,9 @@ describe('answers that cannot be written', () => {
     const raw = RawSocket.open(scope, port);
     raw.write(getHead('/events'));
     await raw.closedPromise();
-    expect(raw.received.byteLength).toBe(0);
+    const { head, body } = completeOf(raw.received);
+    expect(head.lines[0]).toBe('HTTP/1.1 500 Internal Server Error');
+    expect(JSON.parse(body)).toEqual({ error: { code: 'ERR_SSEHUB_REFUSED', status: 500, message: 'the refusal could not be answered' } });
     expect(errors).toEqual([expect.objectContaining({ code: 'ERR_INVALID_HTTP_TOKEN' })]);
     const next = RawSocket.open(scope, port);
     next.write(getHead('/events?ok=1&id=next'));

@@ -109,3 +109,29 @@ describe.each<Transport>(['node:http', 'createSseServer', 'fetch'])('a bad per-c
     expect((await get('/')).status).toBe(200);
   });
 });
+
+describe.each<Transport>(['node:http', 'createSseServer', 'fetch'])('a refusal with a bad header over %s', (transport) => {
+  it('answers 500 instead, reported to onError, never leaving the client hanging', async () => {
+    const errors: unknown[] = [];
+    const { get } = await serveOver(transport, {
+      onError: (error) => errors.push(error),
+      authenticate: async () => refuse(401, 'x', { headers: { 'bad name': 'v' } }),
+    });
+    const answer = await get('/');
+    expect(answer.status).toBe(500);
+    expect(JSON.parse(answer.body)).toEqual({
+      error: { code: 'ERR_SSEHUB_REFUSED', status: 500, message: 'the refusal could not be answered' },
+    });
+    expect(errors).toHaveLength(1);
+    expect((errors[0] as { code?: string }).code).toBe('ERR_INVALID_HTTP_TOKEN');
+  });
+});
+
+describe('hub headers named in another case', () => {
+  it('replace the stream head header rather than repeat it', async () => {
+    const { get } = await serveOver('createSseServer', { headers: { 'Content-Type': 'text/event-stream' } });
+    const answer = await get('/');
+    expect(answer.status).toBe(200);
+    expect(answer.headers['content-type']).toBe('text/event-stream');
+  });
+});
