@@ -77,7 +77,9 @@ export function authenticateSubscriber(
         ctx.logger.debug({ method: request.method, path: '/events', status, ms: Math.round(performance.now() - started) }, 'request');
       });
     }
-    const withCors = (init: Admission): Admission => ({ ...init, headers: cors });
+    // Without CORS headers the stream keeps the hub's shared, prebuilt head.
+    const withCors =
+      Object.keys(cors).length === 0 ? (init: Admission): Admission => init : (init: Admission): Admission => ({ ...init, headers: cors });
     const refused = (error: unknown): Refusal => {
       if (!(error instanceof HttpError)) throw error;
       status = error.status;

@@ -102,8 +102,13 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
   readonly #backend: Backend;
   readonly #ownsBackend: boolean;
   readonly #logger: Logger;
-  // Per-connection debug lines cost an object each: built only when a logger was given.
-  readonly #logsDebug: boolean;
+  // Per-connection debug lines cost an object each: built only when a logger was given that
+  // logs at debug level (pino's `isLevelEnabled`, when it has one; asked once per line).
+  get #logsDebug(): boolean {
+    const logger = this.#logger as Logger & { isLevelEnabled?: (level: string) => boolean };
+    if (logger === SILENT) return false;
+    return typeof logger.isLevelEnabled === 'function' ? logger.isLevelEnabled('debug') : true;
+  }
   readonly #history: History;
   readonly #streamOptions: StreamOptions;
   readonly #clients = new Map<string, Client<Events, Meta>>();
@@ -131,7 +136,6 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     this.#ownsBackend = options.backend === undefined;
     this.#backend = options.backend ?? new MemoryBackend();
     this.#logger = options.logger ?? SILENT;
-    this.#logsDebug = options.logger !== undefined;
     this.#history = new History(options.history === false ? { maxEvents: 0 } : options.history);
     this.#ephemeralRooms = new Set(options.ephemeralRooms);
     this.#ephemeralEvents = new Set(options.ephemeralEvents);
