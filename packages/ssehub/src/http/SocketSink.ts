@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import { DrainAwaitingSink } from '../stream/DrainAwaitingSink.js';
 import type { Sink, SinkEvents } from '../stream/Sink.js';
 import { frameChunk, LAST_CHUNK } from './chunkedFrame.js';
 import { finishResponse } from './finishResponse.js';
@@ -9,17 +10,15 @@ import { streamHead } from './responseHead.js';
  * head, and each flush framed as one chunk in one buffer, so one write is one system call with
  * one buffer, without node:http's per-write framing and bookkeeping.
  */
-export class SocketSink implements Sink {
+export class SocketSink extends DrainAwaitingSink implements Sink {
   readonly #socket: Socket;
-  readonly #events: SinkEvents;
   // Built (and its headers checked) when the stream opens; sent with the first write.
   readonly #head: Buffer;
   #headSent = false;
-  #awaitingDrain = false;
 
   constructor(socket: Socket, events: SinkEvents, extraHeaders: Readonly<Record<string, string>> | undefined) {
+    super(events);
     this.#socket = socket;
-    this.#events = events;
     this.#head = streamHead(extraHeaders);
   }
 
@@ -36,7 +35,7 @@ export class SocketSink implements Sink {
       ok = socket.write(frameChunk(chunk));
       socket.uncork();
     }
-    return ok || this.#refused();
+    return ok || this.refused(socket);
   }
 
   flushHead(): void {
@@ -48,26 +47,12 @@ export class SocketSink implements Sink {
   end(): void {
     const socket = this.#socket;
     if (socket.destroyed || !socket.writable) return;
-    if (!this.#headSent) {
-      this.#headSent = true;
-      socket.write(this.#head);
-    }
+    this.flushHead();
     finishResponse(socket, LAST_CHUNK);
   }
 
   destroy(): void {
     this.#socket.destroy();
-  }
-
-  #refused(): false {
-    if (!this.#awaitingDrain) {
-      this.#awaitingDrain = true;
-      this.#socket.once('drain', () => {
-        this.#awaitingDrain = false;
-        this.#events.sinkDrained();
-      });
-    }
-    return false;
   }
 }
 

@@ -38,9 +38,7 @@ function errorBody(status: number, message: string): string {
 
 /** Whether this is the plain request the server answers itself; anything else goes to node:http. */
 function isStreamRequest(head: RequestHead, path: string): boolean {
-  if (head.method !== 'GET') return false;
-  const mark = head.url.indexOf('?');
-  if ((mark === -1 ? head.url : head.url.slice(0, mark)) !== path) return false;
+  if (head.method !== 'GET' || pathnameOf(head.url) !== path) return false;
   const headers = head.headers;
   const host = headers.host;
   if (host === undefined || host.includes(',')) return false;
@@ -123,8 +121,9 @@ export class SseServer extends NetServer {
     if (answering === undefined) return;
     this.#handedOver.set(socket, answering + 1);
     res.once('close', () => {
-      const left = (this.#handedOver.get(socket) ?? 1) - 1;
-      if (!this.#handedOver.has(socket)) return;
+      const current = this.#handedOver.get(socket);
+      if (current === undefined) return;
+      const left = current - 1;
       this.#handedOver.set(socket, left);
       if (left === 0 && this.#closing) socket.destroy();
     });

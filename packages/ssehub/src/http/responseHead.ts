@@ -3,8 +3,9 @@
  * answer of a refused connection. Both close the connection when they end (`Connection:
  * close`): the server answers one request per connection, the stream.
  */
-import { STATUS_CODES, validateHeaderName, validateHeaderValue } from 'node:http';
+import { STATUS_CODES } from 'node:http';
 import { SSE_HEADERS } from '../stream/headers.js';
+import { assertValidHeaders } from './assertValidHeaders.js';
 
 // RFC 9110 asks an origin server with a clock for a Date header; refreshed once a second.
 let dateLine = '';
@@ -30,13 +31,12 @@ function lowerCased(headers: Readonly<Record<string, string>>): Record<string, s
 }
 
 function headerLines(headers: Readonly<Record<string, string>>): string {
+  // The same checks node:http makes: a header cannot smuggle a line break into the head.
+  assertValidHeaders(headers);
   let lines = '';
   for (const name of Object.keys(headers)) {
     if (FRAMING.has(name.toLowerCase())) continue;
     const value = headers[name] as string;
-    // The same checks node:http makes: a header cannot smuggle a line break into the head.
-    validateHeaderName(name);
-    validateHeaderValue(name, value);
     lines += `${name}: ${value}\r\n`;
   }
   return lines;

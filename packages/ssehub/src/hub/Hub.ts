@@ -1,22 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import { validateHeaderName, validateHeaderValue } from 'node:http';
 import type { Backend, BackendHead, BackendMessage, MessageDraft, Target } from '../backends/Backend.js';
 import { MemoryBackend } from '../backends/MemoryBackend.js';
 import { ClientNotFoundError, ConnectionRefusedError, HubClosedError } from '../errors.js';
-import { createSocketStream } from '../http/createSocketStream.js';
+import { assertValidHeaders } from '../http/assertValidHeaders.js';
 import type { SocketRequest } from '../http/requestHead.js';
 import { encodeComment, encodeEvent, encodeRetryText } from '../protocol/encodeEvent.js';
 import { DEFAULT_MAX_LAST_EVENT_ID_LENGTH } from '../protocol/lastEventId.js';
 import { assertSingleLineField } from '../protocol/validateField.js';
-import { createNodeStream, createWebStream, type StreamOptions } from '../stream/createStream.js';
+import { createWebStream, type StreamOptions } from '../stream/createStream.js';
 import type { NodeRequest, NodeResponse } from '../stream/NodeSink.js';
 import { DEFAULT_MAX_QUEUE_BYTES, type SseStream } from '../stream/SseStream.js';
 import { Audience, type AudiencePublisher, type SendOptions } from './Audience.js';
 import { Client, type ClientOwner } from './Client.js';
-import { NodeConnectRequest, SocketConnectRequest, webConnectRequest } from './connectRequest.js';
+import { type AnswerableRequest, NodeConnectRequest, SocketConnectRequest, webConnectRequest } from './connectRequest.js';
 import { formatEventId } from './eventId.js';
 import { History, type HistoryEntry, type HistoryStats, type ResetReason } from './History.js';
-import { answerNodeRefusal, answerSocketRefusal, refusal, webRefusal } from './refusal.js';
+import { answerNodeRefusal, refusal, webRefusal } from './refusal.js';
 import type { ClientInit, ConnectRequest, DisconnectReason, EventMap, HubOptions, Logger, Refusal } from './types.js';
 
 /** Running totals of a hub since it started. */
@@ -142,10 +141,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     if (options.resetEvent !== undefined) assertSingleLineField('event', options.resetEvent);
     if (options.connectedEvent) assertSingleLineField('event', options.connectedEvent);
     // A bad header would otherwise fail every connection, one by one.
-    for (const [name, value] of Object.entries(options.headers ?? {})) {
-      validateHeaderName(name);
-      validateHeaderValue(name, value);
-    }
+    if (options.headers !== undefined) assertValidHeaders(options.headers);
     this.#retryText = options.retryMs === false ? '' : encodeRetryText(options.retryMs ?? 2000);
     this.#retryBytes = this.#retryText === '' ? undefined : Buffer.from(this.#retryText);
     if (options.maxLastEventIdLength !== undefined && !(options.maxLastEventIdLength >= MIN_LAST_EVENT_ID_LENGTH)) {
@@ -353,30 +349,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       answerNodeRefusal(res, error, this.#options.headers);
       return undefined;
     }
-    const decision = this.#decide(new NodeConnectRequest(req));
-    if (isPromise(decision)) return decision.then((settled) => this.#openNode(req, res, settled));
-    return this.#openNode(req, res, decision);
-  }
-
-  #openNode(req: NodeRequest, res: NodeResponse, decision: Decision<Meta>): MaybePromise<Client<Events, Meta> | undefined> {
-    if (decision instanceof ConnectionRefusedError) {
-      answerNodeRefusal(res, decision, this.#options.headers);
-      return undefined;
-    }
-    if (res.destroyed) {
-      this.#release(decision.userId);
-      return undefined;
-    }
-    let stream: SseStream;
-    try {
-      stream = createNodeStream(req, res, this.#streamOptionsFor(decision));
-    } catch (error) {
-      // A header `authenticate` gave that node:http refuses, say: this connection fails alone.
-      this.#openFailed(error, decision.userId);
-      answerNodeRefusal(res, refusal(500, 'the stream could not be opened'), this.#options.headers);
-      return undefined;
-    }
-    return this.#admit(stream, decision);
+    return this.#serve(new NodeConnectRequest(req, res));
   }
 
   /**
@@ -385,11 +358,8 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
    */
   serveSocket(request: SocketRequest): void {
     try {
-      const decision = this.#decide(new SocketConnectRequest(request));
-      const served = isPromise(decision)
-        ? decision.then((settled) => this.#openSocket(request, settled))
-        : this.#openSocket(request, decision);
-      // As below: a connection whose answer could not be written is closed, not left hanging.
+      const served = this.#serve(new SocketConnectRequest(request));
+      // A connection whose answer could not be written is closed, not left hanging.
       if (isPromise(served)) {
         served.catch((error: unknown) => {
           this.#error(error, undefined);
@@ -402,21 +372,28 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     }
   }
 
-  #openSocket(request: SocketRequest, decision: Decision<Meta>): MaybePromise<Client<Events, Meta> | undefined> {
+  #serve(request: AnswerableRequest): MaybePromise<Client<Events, Meta> | undefined> {
+    const decision = this.#decide(request);
+    if (isPromise(decision)) return decision.then((settled) => this.#open(request, settled));
+    return this.#open(request, decision);
+  }
+
+  #open(request: AnswerableRequest, decision: Decision<Meta>): MaybePromise<Client<Events, Meta> | undefined> {
     if (decision instanceof ConnectionRefusedError) {
-      answerSocketRefusal(request, decision, this.#options.headers);
+      request.refuse(decision, this.#options.headers);
       return undefined;
     }
-    if (request.socket.destroyed) {
+    if (request.gone) {
       this.#release(decision.userId);
       return undefined;
     }
     let stream: SseStream;
     try {
-      stream = createSocketStream(request, this.#streamOptionsFor(decision));
+      stream = request.open(this.#streamOptionsFor(decision));
     } catch (error) {
+      // A header `authenticate` gave that the transport refuses, say: this connection fails alone.
       this.#openFailed(error, decision.userId);
-      answerSocketRefusal(request, refusal(500, 'the stream could not be opened'), this.#options.headers);
+      request.refuse(refusal(500, 'the stream could not be opened'), this.#options.headers);
       return undefined;
     }
     return this.#admit(stream, decision);
@@ -519,10 +496,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     if (this.#logsDebug) this.#logger.debug({ status: error.status, reason: error.reason }, 'ssehub: connection refused');
     if (error.headers === undefined) return error;
     try {
-      for (const [name, value] of Object.entries(error.headers)) {
-        validateHeaderName(name);
-        validateHeaderValue(name, value);
-      }
+      assertValidHeaders(error.headers);
     } catch (invalid) {
       // A refusal that cannot be written would leave the client hanging: answer 500 instead.
       this.#error(invalid, undefined);

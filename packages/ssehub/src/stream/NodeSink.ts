@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import { DrainAwaitingSink } from './DrainAwaitingSink.js';
 import { SSE_HEADERS, SSE_HEADERS_HTTP1 } from './headers.js';
 import type { Sink, SinkEvents } from './Sink.js';
 
@@ -49,29 +50,15 @@ function withExtraHeaders(extra: Record<string, string>, http2: boolean): Record
 }
 
 /** The sink of one Node response: a class, so a connection holds one small object. */
-class NodeSink implements Sink {
+class NodeSink extends DrainAwaitingSink implements Sink {
   readonly #res: NodeResponseLike;
   readonly #http1: boolean;
-  readonly #events: SinkEvents;
   #headSent = false;
-  // Listened for only while a write is refused: most connections never need it.
-  #awaitingDrain = false;
 
   constructor(res: NodeResponseLike, http1: boolean, events: SinkEvents) {
+    super(events);
     this.#res = res;
     this.#http1 = http1;
-    this.#events = events;
-  }
-
-  #refused(): false {
-    if (!this.#awaitingDrain) {
-      this.#awaitingDrain = true;
-      this.#res.once('drain', () => {
-        this.#awaitingDrain = false;
-        this.#events.sinkDrained();
-      });
-    }
-    return false;
   }
 
   write(chunk: Uint8Array): boolean {
@@ -80,7 +67,7 @@ class NodeSink implements Sink {
     const socket = this.#http1 ? res.socket : undefined;
     if (socket == null) {
       this.#headSent = true;
-      return res.write(chunk) || this.#refused();
+      return res.write(chunk) || this.refused(res);
     }
     // Corked around the write, Node writes at the uncork, now, instead of scheduling an
     // uncork for the next tick for every response; and a first write carries the head in the
@@ -94,7 +81,7 @@ class NodeSink implements Sink {
     }
     const ok = res.write(chunk);
     socket.uncork();
-    return ok || this.#refused();
+    return ok || this.refused(res);
   }
 
   flushHead(): void {
