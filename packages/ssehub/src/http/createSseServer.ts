@@ -1,8 +1,9 @@
 import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
 import { finishResponse } from './finishResponse.js';
-import { hasBareLineBreak, headEnd, MAX_HEAD_BYTES, parseRequestHead, type RequestHead, type SocketRequest } from './requestHead.js';
-import { completeResponse } from './responseHead.js';
+import { HandedOverConnections } from './HandedOverConnections.js';
+import { HeadReader, parseRequestHead, type RequestHead, type SocketRequest } from './requestHead.js';
+import { errorBody, errorResponse, JSON_TYPE } from './responseHead.js';
 
 /** What the server needs of a hub (a `Hub` has it). */
 export interface SocketHub {
@@ -26,14 +27,17 @@ export interface SseServerOptions {
    * route it itself, with `hub.handler()`.
    */
   fallback?: ((req: IncomingMessage, res: ServerResponse) => void) | HttpServer;
-  /** How long a client may take to send its request head before a 408. @defaultValue 30000 */
+  /**
+   * How long a client may take to send a request head before a 408: from the connection for the
+   * first request, from the end of the previous answer for the next ones (node:http's
+   * `headersTimeout`). @defaultValue 30000
+   */
   headersTimeoutMs?: number;
-}
-
-const JSON_TYPE = { 'content-type': 'application/json; charset=utf-8' };
-
-function errorBody(status: number, message: string): string {
-  return JSON.stringify({ error: { status, message } });
+  /**
+   * How long a request handed to the fallback may take to arrive whole, body included, from the
+   * start of its head (node:http's `requestTimeout`). @defaultValue 300000
+   */
+  requestTimeoutMs?: number;
 }
 
 /** Whether this is the plain request the server answers itself; anything else goes to node:http. */
@@ -78,15 +82,18 @@ export class SseServer extends NetServer {
   readonly #fallback: HttpServer;
   // Connections still sending their request head.
   readonly #reading = new Set<Socket>();
-  // Connections handed to the fallback, with how many of their requests are being answered.
-  readonly #handedOver = new Map<Socket, number>();
-  #closing = false;
+  // Connections handed to the fallback, with the time limits node:http would have set.
+  readonly #handedOver: HandedOverConnections;
 
   constructor(hub: SocketHub, options: SseServerOptions = {}) {
     super({ noDelay: true });
     this.#hub = hub;
     this.#path = options.path ?? '/events';
     this.#headersTimeoutMs = options.headersTimeoutMs ?? 30_000;
+    this.#handedOver = new HandedOverConnections({
+      headersTimeoutMs: this.#headersTimeoutMs,
+      requestTimeoutMs: options.requestTimeoutMs ?? 300_000,
+    });
     const path = this.#path;
     if (options.fallback === undefined || typeof options.fallback === 'function') {
       const others = options.fallback ?? ((req: IncomingMessage, res: ServerResponse) => defaultAnswer(req, res, path));
@@ -98,44 +105,35 @@ export class SseServer extends NetServer {
         others(req, res);
       });
     } else this.#fallback = options.fallback;
-    this.#fallback.on('request', (req: IncomingMessage, res: ServerResponse) => this.#answering(req.socket, res));
+    // (Not 'checkContinue': listening to it would take over node:http's automatic `100 Continue`.)
+    this.#fallback.on('request', (req: IncomingMessage, res: ServerResponse) => this.#handedOver.requestArrived(req.socket, req, res));
+    // No longer HTTP/1 on these: an upgraded connection (a WebSocket) or a tunnel has no head to wait for.
+    this.#fallback.on('upgrade', (req: IncomingMessage) => this.#handedOver.release(req.socket));
+    this.#fallback.on('connect', (req: IncomingMessage) => this.#handedOver.release(req.socket));
     this.on('connection', (socket: Socket) => this.#readHead(socket));
   }
 
   override close(callback?: (error?: Error) => void): this {
     super.close(callback);
-    this.#closing = true;
     for (const socket of this.#reading) socket.destroy();
-    for (const [socket, answering] of this.#handedOver) if (answering === 0) socket.destroy();
+    this.#handedOver.closeIdle();
     return this;
   }
 
   /** Cuts every connection this server holds but the event streams (end those with `hub.close()`). */
   closeAllConnections(): void {
     for (const socket of this.#reading) socket.destroy();
-    for (const socket of this.#handedOver.keys()) socket.destroy();
-  }
-
-  #answering(socket: Socket, res: ServerResponse): void {
-    const answering = this.#handedOver.get(socket);
-    if (answering === undefined) return;
-    this.#handedOver.set(socket, answering + 1);
-    res.once('close', () => {
-      const current = this.#handedOver.get(socket);
-      if (current === undefined) return;
-      const left = current - 1;
-      this.#handedOver.set(socket, left);
-      if (left === 0 && this.#closing) socket.destroy();
-    });
+    this.#handedOver.closeAll();
   }
 
   #readHead(socket: Socket): void {
     const path = this.#path;
-    let received: Buffer | undefined;
+    const reader = new HeadReader();
+    const connectedAt = Date.now();
     this.#reading.add(socket);
     const timer = setTimeout(() => {
       stop();
-      finishResponse(socket, completeResponse(408, JSON_TYPE, errorBody(408, 'the request head took too long')));
+      finishResponse(socket, errorResponse(408, 'request_timeout', 'the request head took too long'));
     }, this.#headersTimeoutMs);
 
     const stop = (): void => {
@@ -150,10 +148,10 @@ export class SseServer extends NetServer {
       // node:http brings its own error listener; the other paths keep this one to the end, so
       // that a client resetting while authenticate is pending cannot crash the process.
       socket.removeListener('error', onError);
-      this.#handedOver.set(socket, 0);
-      socket.once('close', () => this.#handedOver.delete(socket));
+      this.#handedOver.add(socket, connectedAt);
       socket.pause();
-      if (received !== undefined) socket.unshift(received);
+      const received = reader.received;
+      if (received.byteLength > 0) socket.unshift(received);
       this.#fallback.emit('connection', socket);
       socket.resume();
     };
@@ -164,21 +162,16 @@ export class SseServer extends NetServer {
     };
 
     const onData = (chunk: Buffer): void => {
-      received = received === undefined ? chunk : Buffer.concat([received, chunk]);
-      const end = headEnd(received);
-      if (end === -1) {
-        // A bare LF (or CR) never makes a strict head: node:http answers it now, not a 408 later.
-        if (received.byteLength >= MAX_HEAD_BYTES || hasBareLineBreak(received)) handOver();
-        return;
-      }
-      const head = end <= MAX_HEAD_BYTES ? parseRequestHead(received.toString('latin1', 0, end - 4)) : undefined;
+      const scan = reader.feed(chunk);
+      // A bare LF (or CR) never makes a strict head: node:http answers it now, not a 408 later.
+      if (scan.state === 'partial') return;
+      const head = scan.state === 'complete' ? parseRequestHead(scan.head.toString('latin1')) : undefined;
       if (head === undefined || !isStreamRequest(head, path)) {
         handOver();
         return;
       }
       // Bytes after the head (a pipelined request) are dropped: the stream never ends to answer them.
       stop();
-      received = undefined;
       this.#hub.serveSocket({ method: head.method, url: head.url, headers: head.headers, socket });
     };
 
@@ -188,17 +181,26 @@ export class SseServer extends NetServer {
   }
 }
 
-/** Without a fallback: the stream path takes only GET (served above), and nothing else is here. */
+/**
+ * The path of a request target: of its origin form (`/events?x`), or of its absolute form
+ * (`http://host/events?x`), which a server must accept too (RFC 9112 §3.2.2).
+ */
 function pathnameOf(url: string | undefined): string {
-  const target = url ?? '/';
+  let target = url ?? '/';
+  if (target.charCodeAt(0) !== 47 /* / */) {
+    const authority = target.indexOf('://');
+    const path = authority === -1 ? -1 : target.indexOf('/', authority + 3);
+    target = path === -1 ? '/' : target.slice(path);
+  }
   const mark = target.indexOf('?');
   return mark === -1 ? target : target.slice(0, mark);
 }
 
+/** Without a fallback: the stream path takes only GET (served above), and nothing else is here. */
 function defaultAnswer(req: IncomingMessage, res: ServerResponse, path: string): void {
   if (pathnameOf(req.url) === path) {
-    res.writeHead(405, { ...JSON_TYPE, allow: 'GET' }).end(errorBody(405, 'use GET to open an event stream'));
+    res.writeHead(405, { ...JSON_TYPE, allow: 'GET' }).end(errorBody('method_not_allowed', 'use GET to open an event stream'));
   } else {
-    res.writeHead(404, JSON_TYPE).end(errorBody(404, 'not found'));
+    res.writeHead(404, JSON_TYPE).end(errorBody('not_found', 'not found'));
   }
 }

@@ -81,3 +81,16 @@ export function completeResponse(status: number, headers: Readonly<Record<string
     `content-length: ${payload.byteLength}\r\nconnection: close\r\n\r\n`;
   return Buffer.concat([Buffer.from(head, 'latin1'), payload]);
 }
+
+/** The content type of every JSON answer. */
+export const JSON_TYPE: Readonly<Record<string, string>> = Object.freeze({ 'content-type': 'application/json; charset=utf-8' });
+
+/** The JSON body of an error the SSE server answers itself: `{"error":{"code","message"}}`. */
+export function errorBody(code: string, message: string): string {
+  return JSON.stringify({ error: { code, message } });
+}
+
+/** A whole JSON error response, as bytes. */
+export function errorResponse(status: number, code: string, message: string): Buffer {
+  return completeResponse(status, JSON_TYPE, errorBody(code, message));
+}

@@ -94,6 +94,6 @@ describe('examples', () => {
     // Served by createSseServer: everything but the stream is node:http's 404.
     const other = await fetch(`${base}/other`);
     expect(other.status).toBe(404);
-    expect(await other.json()).toEqual({ error: { status: 404, message: 'not found' } });
+    expect(await other.json()).toEqual({ error: { code: 'not_found', message: 'not found' } });
   });
 });

@@ -278,7 +278,7 @@ describe('without a fallback', () => {
       expect(response.status).toBe(404);
       expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
       expect(response.headers.allow).toBeUndefined();
-      expect(response.body).toBe('{"error":{"status":404,"message":"not found"}}');
+      expect(response.body).toBe('{"error":{"code":"not_found","message":"not found"}}');
     }
   });
 
@@ -289,7 +289,7 @@ describe('without a fallback', () => {
       expect(response.status).toBe(405);
       expect(response.headers.allow).toBe('GET');
       expect(response.headers['content-type']).toBe('application/json; charset=utf-8');
-      expect(response.body).toBe('{"error":{"status":405,"message":"use GET to open an event stream"}}');
+      expect(response.body).toBe('{"error":{"code":"method_not_allowed","message":"use GET to open an event stream"}}');
     }
   });
 });

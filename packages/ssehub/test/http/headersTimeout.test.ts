@@ -5,7 +5,7 @@ import { completeOf, expectRecentDate, getHead, hubOf, RawSocket, Scope, sleep, 
 const scope = new Scope();
 afterEach(() => scope.dispose());
 
-const BODY_408 = '{"error":{"status":408,"message":"the request head took too long"}}';
+const BODY_408 = '{"error":{"code":"request_timeout","message":"the request head took too long"}}';
 
 /** Active timers of this process (the timer of a head being read is one). */
 const timers = (): number => process.getActiveResourcesInfo().filter((resource) => resource === 'Timeout').length;
