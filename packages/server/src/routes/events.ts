@@ -1,11 +1,11 @@
 /**
  * `GET /events`: the event stream. Identity and rooms are decided by {@link admit} (JWT or
- * development `?user=`): in the hub's `authenticate` hook for the streams ssehub's own server
- * reads (nearly all), in this route for the requests it hands to node:http (HTTP/1.0, say).
+ * development `?user=`) in the hub's `authenticate` hook, for every stream: those ssehub's own
+ * server reads (nearly all) and those node:http serves (HTTP/1.0, say), which reach the hub
+ * as soon as they arrive, so that nothing pipelined behind them can run meanwhile.
  * @module
  */
 
-import type { IncomingMessage } from 'node:http';
 import { type ClientInit, type ConnectRequest, type Refusal, refuse, type SocketRequest } from 'ssehub';
 import { MAX_NAME_LENGTH, type RequestHeaders, type Subscriber } from '../auth.js';
 import type { Route, ServerContext } from '../context.js';
@@ -18,9 +18,6 @@ export const RETRY_AFTER_SECONDS = 5;
 
 /** Request headers a browser may send cross-origin to `/events`. */
 export const EVENTS_CORS = { methods: ['GET'], headers: ['Authorization', 'Last-Event-ID', 'Cache-Control'] } as const;
-
-// Requests the node:http route has admitted, with who they are; read back by authenticate.
-const admitted = new WeakMap<object, ClientInit<Record<string, unknown>>>();
 
 type Admission = ClientInit<Record<string, unknown>>;
 
@@ -55,22 +52,20 @@ export function admit(ctx: ServerContext, req: RequestHeaders, url: URL): Admiss
 }
 
 /**
- * The hub's `authenticate` hook. A stream from the node:http route ({@link eventsRoute}) was
- * decided there; a stream ssehub's own server read (`createSseServer`) is decided here, with
- * the same rules and the same answers (error codes, CORS headers).
+ * The hub's `authenticate` hook: every stream is decided here, with the same rules and the same
+ * answers (error codes, CORS headers) whichever way it arrived.
  */
 export function authenticateSubscriber(
   ctx: ServerContext,
 ): (request: ConnectRequest) => Admission | Refusal | Promise<Admission | Refusal> {
   return (request) => {
-    const decided = admitted.get(request.raw as object);
-    if (decided !== undefined) return decided;
-    const raw = request.raw as Partial<SocketRequest>;
+    const raw = request.raw as Partial<SocketRequest> & { httpVersion?: string };
     // Only the route and the SSE server connect streams, so anything else is a bug, never a way in.
     if (raw.socket === undefined || raw.headers === undefined) return refuse(500, 'connection was not admitted');
     const cors = ctx.cors.headersFor(request.header('origin'));
     let status = 200;
-    if (ctx.logger.isLevelEnabled('debug')) {
+    // node:http's requests are logged by the router; the ones ssehub's server read, here.
+    if (raw.httpVersion === undefined && ctx.logger.isLevelEnabled('debug')) {
       // As the router logs its requests: the path only (a query may carry a token).
       const started = performance.now();
       raw.socket.once('close', () => {
@@ -115,14 +110,9 @@ export function requestedRooms(url: URL): string[] {
 export function eventsRoute(ctx: ServerContext): Route {
   const { hub, cors } = ctx;
   return {
-    GET: async (req: IncomingMessage, res, url) => {
+    GET: async (req, res) => {
       cors.apply(req, res);
-      admitted.set(req, await admit(ctx, req, url));
-      try {
-        await hub.connect(req, res);
-      } finally {
-        admitted.delete(req);
-      }
+      await hub.connect(req, res);
     },
     OPTIONS: (req, res) => cors.preflight(req, res, EVENTS_CORS),
   };

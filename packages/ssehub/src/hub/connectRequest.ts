@@ -1,6 +1,8 @@
+import type { IncomingMessage } from 'node:http';
 import type { ConnectionRefusedError } from '../errors.js';
 import { createSocketStream } from '../http/createSocketStream.js';
 import type { SocketRequest } from '../http/requestHead.js';
+import { unsealConnection } from '../http/sealConnection.js';
 import { createNodeStream, type StreamOptions } from '../stream/createStream.js';
 import type { NodeRequest, NodeResponse } from '../stream/NodeSink.js';
 import type { SseStream } from '../stream/SseStream.js';
@@ -68,6 +70,8 @@ export class NodeConnectRequest extends AnswerableRequest {
 
   refuse(error: ConnectionRefusedError, hubHeaders: Record<string, string> | undefined): void {
     answerNodeRefusal(this.#res, error, hubHeaders);
+    // The answer ends: the connection may serve other requests again.
+    if (this.raw.httpVersionMajor === 1) unsealConnection(this.raw as IncomingMessage);
   }
 
   open(options: StreamOptions): SseStream {

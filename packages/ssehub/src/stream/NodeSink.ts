@@ -11,7 +11,7 @@ export type NodeResponse = ServerResponse | Http2ServerResponse;
 
 // The two response classes share the members used here; one structural view avoids casts.
 interface NodeResponseLike {
-  readonly socket?: { cork(): void; uncork(): void } | null;
+  readonly socket?: { cork(): void; uncork(): void; end(): void } | null;
   readonly destroyed: boolean;
   readonly writableEnded: boolean;
   readonly headersSent: boolean;
@@ -21,7 +21,7 @@ interface NodeResponseLike {
   end(): unknown;
   destroy(error?: Error): unknown;
   on(event: 'close', listener: () => void): unknown;
-  once(event: 'drain', listener: () => void): unknown;
+  once(event: 'drain' | 'finish', listener: () => void): unknown;
 }
 
 /** Turns off Nagle's algorithm so small events leave at once instead of waiting to coalesce. */
@@ -92,7 +92,11 @@ class NodeSink extends DrainAwaitingSink implements Sink {
 
   end(): void {
     this.#headSent = true;
-    if (!this.#res.writableEnded) this.#res.end();
+    if (this.#res.writableEnded) return;
+    this.#res.end();
+    // On HTTP/1.x the connection was the stream's alone (see sealConnection): it ends with it.
+    const socket = this.#http1 ? this.#res.socket : undefined;
+    if (socket != null) this.#res.once('finish', () => socket.end());
   }
 
   destroy(): void {
@@ -110,7 +114,11 @@ export function openNodeSink(req: NodeRequest, response: NodeResponse, events: S
   const http2 = req.httpVersionMajor === 2;
   res.writeHead(200, extraHeaders === undefined ? (http2 ? SSE_HEADERS : SSE_HEADERS_HTTP1) : withExtraHeaders(extraHeaders, http2));
   setNoDelay(req);
-  res.on('close', () => events.sinkClosed());
-  if (res.destroyed) queueMicrotask(() => events.sinkClosed());
+  const closed = (): void => events.sinkClosed();
+  res.on('close', closed);
+  // A response queued behind another on its connection never hears 'close' if the connection
+  // dies first: the stream would stay registered without a socket. The socket itself tells.
+  if (!http2) (req as IncomingMessage).socket.once('close', closed);
+  if (res.destroyed) queueMicrotask(closed);
   return new NodeSink(res, !http2, events);
 }
