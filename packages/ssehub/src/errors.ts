@@ -7,6 +7,7 @@
 /** The stable codes of {@link SseHubError}. */
 export type SseHubErrorCode =
   | 'ERR_SSEHUB_INVALID_FIELD'
+  | 'ERR_SSEHUB_INVALID_DATA'
   | 'ERR_SSEHUB_STREAM_CLOSED'
   | 'ERR_SSEHUB_HUB_CLOSED'
   | 'ERR_SSEHUB_CLIENT_NOT_FOUND'
@@ -37,6 +38,17 @@ export class InvalidFieldError extends SseHubError {
   constructor(field: InvalidFieldError['field'], reason: string) {
     super('ERR_SSEHUB_INVALID_FIELD', `Invalid SSE "${field}" field: ${reason}`);
     this.field = field;
+  }
+}
+
+/**
+ * Event data that cannot be encoded: a value `JSON.stringify` throws on (nested too deeply, a
+ * cycle, a `BigInt`) or turns into nothing (`undefined`, a function). Thrown before anything is
+ * published.
+ */
+export class InvalidDataError extends SseHubError {
+  constructor(reason: string, options?: ErrorOptions) {
+    super('ERR_SSEHUB_INVALID_DATA', `Event data cannot be encoded: ${reason}`, options);
   }
 }
 

@@ -10,6 +10,7 @@ export {
   ClientNotFoundError,
   ConnectionRefusedError,
   HubClosedError,
+  InvalidDataError,
   InvalidFieldError,
   SseHubError,
   type SseHubErrorCode,

@@ -1,11 +1,16 @@
 import type { Target } from '../backends/Backend.js';
 import { formatEventId, parseEventId } from './eventId.js';
+import { RingBuffer } from './RingBuffer.js';
+import { TargetMatcher } from './TargetMatcher.js';
 
 /** Bounds of the resume history; an event leaves when any bound is exceeded. */
 export interface HistoryOptions {
   /** @defaultValue 10000 */
   maxEvents?: number;
-  /** Encoded bytes of all kept events. @defaultValue 16777216 (16 MiB) */
+  /**
+   * Memory the kept events may hold, in bytes: their encoded bytes plus their target lists
+   * (every room, user and client name, estimated on the safe side). @defaultValue 16777216 (16 MiB)
+   */
   maxBytes?: number;
   /** Age after which an event is forgotten, in ms. @defaultValue 3600000 (1 hour) */
   maxAgeMs?: number;
@@ -19,17 +24,25 @@ export interface HistoryEntry {
   readonly at: number;
 }
 
+/** A kept event with what it costs and a fast way to tell its recipients. */
+interface Kept {
+  readonly entry: HistoryEntry;
+  readonly matcher: TargetMatcher;
+  readonly cost: number;
+}
+
 /** Why a Last-Event-ID cannot be resumed from. */
 export type ResetReason = 'malformed' | 'too-long' | 'unknown-epoch' | 'stale' | 'ahead';
 
 /** The answer to "what came after this id?". */
 export type HistoryLookup =
-  | { readonly ok: true; readonly entries: readonly HistoryEntry[]; readonly from: number }
+  | { readonly ok: true; readonly entries: readonly HistoryEntry[]; readonly matchers: readonly TargetMatcher[] }
   | { readonly ok: false; readonly reason: Exclude<ResetReason, 'too-long'> };
 
 /** What the history holds, for status pages. */
 export interface HistoryStats {
   readonly size: number;
+  /** Memory held, as counted against `maxBytes`: encoded bytes plus target names. */
   readonly bytes: number;
   readonly oldestId: string | undefined;
   readonly newestId: string | undefined;
@@ -41,14 +54,16 @@ export interface HistoryStats {
  * A bounded, ordered log of published events. It knows up to which seq it is complete:
  * `floor` is the newest seq that may have been forgotten, so a client at seq >= floor can be
  * served exactly; anything older gets a reset.
+ *
+ * Its bound is memory, not just encoded bytes: an event's target lists count too, so that
+ * events sent to tens of thousands of names cannot grow it past `maxBytes`. An event leaves
+ * the moment a bound is exceeded, and nothing keeps it reachable after that.
  */
 export class History {
   readonly #maxEvents: number;
   readonly #maxBytes: number;
   readonly #maxAgeMs: number;
-  // A queue with a moving head: cheaper than shift() on every eviction.
-  #entries: HistoryEntry[] = [];
-  #head = 0;
+  readonly #kept = new RingBuffer<Kept>();
   #bytes = 0;
   #epoch = '';
   #floor = 0;
@@ -67,8 +82,7 @@ export class History {
     this.#floor = seq;
     this.#latest = seq;
     this.#headId = undefined;
-    this.#entries = [];
-    this.#head = 0;
+    this.#kept.clear();
     this.#bytes = 0;
   }
 
@@ -89,8 +103,15 @@ export class History {
     this.#latest = seq;
     this.#headId = undefined;
     if (entry === undefined) return;
-    this.#entries.push(entry);
-    this.#bytes += entry.bytes.byteLength;
+    if (this.#maxEvents === 0) {
+      // Kept by nobody: every resume from before it is a reset.
+      this.#floor = seq;
+      return;
+    }
+    const matcher = new TargetMatcher(entry.target);
+    const cost = entry.bytes.byteLength + matcher.cost;
+    this.#kept.push({ entry, matcher, cost });
+    this.#bytes += cost;
     this.#evict(entry.at);
   }
 
@@ -102,16 +123,22 @@ export class History {
     if (parsed.seq > this.#latest) return { ok: false, reason: 'ahead' };
     this.#evict(now);
     if (parsed.seq < this.#floor) return { ok: false, reason: 'stale' };
-    return { ok: true, entries: this.#entries, from: this.#firstAfter(parsed.seq) };
+    const entries: HistoryEntry[] = [];
+    const matchers: TargetMatcher[] = [];
+    for (let i = this.#firstAfter(parsed.seq); i < this.#kept.size; i++) {
+      const kept = this.#kept.at(i) as Kept;
+      entries.push(kept.entry);
+      matchers.push(kept.matcher);
+    }
+    return { ok: true, entries, matchers };
   }
 
   /** With `now`, events older than `maxAgeMs` are forgotten first, as a lookup would. */
   stats(now?: number): HistoryStats {
     if (now !== undefined) this.#evict(now);
-    const size = this.#entries.length - this.#head;
-    const oldest = this.#entries[this.#head];
-    // Evicted entries stay in the array until compaction: an empty history has no newest.
-    const newest = size === 0 ? undefined : this.#entries[this.#entries.length - 1];
+    const size = this.#kept.size;
+    const oldest = this.#kept.at(0)?.entry;
+    const newest = this.#kept.at(size - 1)?.entry;
     return {
       size,
       bytes: this.#bytes,
@@ -122,11 +149,11 @@ export class History {
   }
 
   #firstAfter(seq: number): number {
-    let low = this.#head;
-    let high = this.#entries.length;
+    let low = 0;
+    let high = this.#kept.size;
     while (low < high) {
       const mid = (low + high) >>> 1;
-      if ((this.#entries[mid] as HistoryEntry).seq <= seq) low = mid + 1;
+      if ((this.#kept.at(mid) as Kept).entry.seq <= seq) low = mid + 1;
       else high = mid;
     }
     return low;
@@ -134,18 +161,13 @@ export class History {
 
   #evict(now: number): void {
     const oldestAllowed = now - this.#maxAgeMs;
-    const entries = this.#entries;
-    while (this.#head < entries.length) {
-      const oldest = entries[this.#head] as HistoryEntry;
-      const size = entries.length - this.#head;
-      if (size <= this.#maxEvents && this.#bytes <= this.#maxBytes && oldest.at >= oldestAllowed) break;
-      this.#bytes -= oldest.bytes.byteLength;
-      this.#floor = oldest.seq;
-      this.#head++;
-    }
-    if (this.#head > 1024 && this.#head * 2 > entries.length) {
-      this.#entries = entries.slice(this.#head);
-      this.#head = 0;
+    const kept = this.#kept;
+    while (kept.size > 0) {
+      const oldest = kept.at(0) as Kept;
+      if (kept.size <= this.#maxEvents && this.#bytes <= this.#maxBytes && oldest.entry.at >= oldestAllowed) break;
+      kept.shift();
+      this.#bytes -= oldest.cost;
+      this.#floor = oldest.entry.seq;
     }
   }
 }

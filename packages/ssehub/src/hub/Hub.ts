@@ -1,9 +1,11 @@
 import { randomUUID } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
 import type { Backend, BackendHead, BackendMessage, MessageDraft, Target } from '../backends/Backend.js';
 import { MemoryBackend } from '../backends/MemoryBackend.js';
 import { ClientNotFoundError, ConnectionRefusedError, HubClosedError } from '../errors.js';
 import { assertValidHeaders } from '../http/assertValidHeaders.js';
 import type { SocketRequest } from '../http/requestHead.js';
+import { sealConnection } from '../http/sealConnection.js';
 import { encodeComment, encodeEvent, encodeRetryText } from '../protocol/encodeEvent.js';
 import { DEFAULT_MAX_LAST_EVENT_ID_LENGTH } from '../protocol/lastEventId.js';
 import { assertSingleLineField } from '../protocol/validateField.js';
@@ -13,9 +15,11 @@ import { DEFAULT_MAX_QUEUE_BYTES, type SseStream } from '../stream/SseStream.js'
 import { Audience, type AudiencePublisher, type SendOptions } from './Audience.js';
 import { Client, type ClientOwner } from './Client.js';
 import { type AnswerableRequest, NodeConnectRequest, SocketConnectRequest, webConnectRequest } from './connectRequest.js';
+import { dataText } from './dataText.js';
 import { formatEventId } from './eventId.js';
 import { History, type HistoryEntry, type HistoryStats, type ResetReason } from './History.js';
 import { answerNodeRefusal, refusal, webRefusal } from './refusal.js';
+import type { TargetMatcher } from './TargetMatcher.js';
 import type { ClientInit, ConnectRequest, DisconnectReason, EventMap, HubOptions, Logger, Refusal } from './types.js';
 
 /** Running totals of a hub since it started. */
@@ -66,14 +70,6 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
 
 function isRefusal(value: object): value is Refusal {
   return typeof (value as Refusal).refuse === 'number';
-}
-
-function matches(target: Target, client: Client<EventMap, object>): boolean {
-  if (target.all === true) return true;
-  if (target.clients?.includes(client.id)) return true;
-  if (client.userId !== undefined && target.users?.includes(client.userId)) return true;
-  if (target.rooms !== undefined) for (const room of target.rooms) if (client.isIn(room)) return true;
-  return false;
 }
 
 /**
@@ -230,7 +226,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       if (event !== undefined) assertSingleLineField('event', event);
       const draft: MessageDraft = {
         event,
-        data: typeof data === 'string' ? data : (JSON.stringify(data) ?? ''),
+        data: dataText(data),
         target,
         history: this.#keepsHistory(event, target, options),
       };
@@ -349,6 +345,8 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       answerNodeRefusal(res, error, this.#options.headers);
       return undefined;
     }
+    // On HTTP/1.x nothing after a stream request may run on its connection (see sealConnection).
+    if (req.httpVersionMajor === 1 && !sealConnection(req as IncomingMessage)) return undefined;
     return this.#serve(new NodeConnectRequest(req, res));
   }
 
@@ -637,9 +635,10 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     let replayed = 0;
     const entries = lookup.entries;
     const maxQueueBytes = this.#streamOptions.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
-    for (let i = lookup.from; i < entries.length; i++) {
+    const matchers = lookup.matchers;
+    for (let i = 0; i < entries.length; i++) {
       const entry = entries[i] as HistoryEntry;
-      if (!matches(entry.target, client)) continue;
+      if (!(matchers[i] as TargetMatcher).matches(client)) continue;
       // A replay bigger than the queue must not trip the overflow policy: `disconnect` would
       // discard what this turn already wrote (the client retries the same replay forever),
       // `drop-oldest` would leave a gap. End after what fits; the client resumes from there.

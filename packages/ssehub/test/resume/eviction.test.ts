@@ -95,7 +95,7 @@ describe('history eviction seen by resuming clients', () => {
 });
 
 describe('stats().history', () => {
-  it('reflects size, encoded bytes, oldest, newest and head ids', async () => {
+  it('reflects size, bytes held (encoded events and their target names), oldest, newest and head ids', async () => {
     const backend = new MemoryBackend();
     const e = backend.epoch;
     const h = (harness = await Harness.start({ backend, history: { maxEvents: 3 }, ephemeralEvents: ['cursor'] }));
@@ -106,7 +106,8 @@ describe('stats().history', () => {
     expect(h.hub.stats().history).toEqual({ size: 1, bytes: b1, oldestId: `${e}-1`, newestId: `${e}-1`, headId: `${e}-1` });
 
     h.publish({ rooms: ['r'] }, 'two\nlines é');
-    const b2 = Buffer.byteLength(`id: ${e}-2\ndata: two\ndata: lines é\n\n`);
+    // A target name is counted as what it holds in memory: 32 bytes and two per character.
+    const b2 = Buffer.byteLength(`id: ${e}-2\ndata: two\ndata: lines é\n\n`) + 32 + 2;
     expect(h.hub.stats().history).toEqual({ size: 2, bytes: b1 + b2, oldestId: `${e}-1`, newestId: `${e}-2`, headId: `${e}-2` });
 
     // Not kept: the head moves, the kept range does not.
@@ -115,7 +116,7 @@ describe('stats().history', () => {
     expect(h.hub.stats().history).toEqual({ size: 2, bytes: b1 + b2, oldestId: `${e}-1`, newestId: `${e}-2`, headId: `${e}-4` });
 
     h.publish({ users: ['u'] }, '');
-    const b5 = Buffer.byteLength(`id: ${e}-5\ndata:\n\n`);
+    const b5 = Buffer.byteLength(`id: ${e}-5\ndata:\n\n`) + 32 + 2;
     h.publish({ all: true }, 'x');
     const b6 = Buffer.byteLength(`id: ${e}-6\ndata: x\n\n`);
     expect(h.hub.stats().history).toEqual({ size: 3, bytes: b2 + b5 + b6, oldestId: `${e}-2`, newestId: `${e}-6`, headId: `${e}-6` });

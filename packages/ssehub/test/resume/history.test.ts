@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Target } from '../../src/backends/Backend.js';
 import { History, type HistoryEntry, type HistoryLookup } from '../../src/hub/History.js';
+import { exposeGc } from '../support/gc.js';
 
 const ALL: Target = { all: true };
 
@@ -10,7 +11,7 @@ function entry(seq: number, size = 10, at = 0, target: Target = ALL): HistoryEnt
 
 /** The seqs a lookup would replay, or the reason it cannot. */
 function replay(lookup: HistoryLookup): number[] | string {
-  return lookup.ok ? lookup.entries.slice(lookup.from).map((e) => e.seq) : lookup.reason;
+  return lookup.ok ? lookup.entries.map((e) => e.seq) : lookup.reason;
 }
 
 function filled(options: ConstructorParameters<typeof History>[0], seqs: number[], size = 10): History {
@@ -149,5 +150,40 @@ describe('History', () => {
     expect(history.stats()).toEqual({ size: 0, bytes: 0, oldestId: undefined, newestId: undefined, headId: 'ep-3' });
     expect(replay(history.after('ep-3', 0))).toEqual([]);
     expect(replay(history.after('ep-2', 0))).toBe('stale');
+  });
+
+  it('counts target names against maxBytes, so that long target lists cannot grow it without bound', () => {
+    const history = new History({ maxBytes: 100_000 });
+    history.reset('ep', 0);
+    const rooms = Array.from({ length: 5000 }, (_, i) => `room-${i}`);
+    for (let seq = 1; seq <= 50; seq++) history.record('ep', seq, entry(seq, 10, 0, { rooms }));
+    const stats = history.stats();
+    // 5000 names of ~9 characters cost well over 100 kB: one such event at most is kept.
+    expect(stats.size).toBeLessThanOrEqual(1);
+    expect(stats.bytes).toBeLessThanOrEqual(100_000 + 10 + 5000 * 100);
+    expect(replay(history.after('ep-48', 0))).toBe('stale');
+    // Short lists cost little: many such events fit.
+    const small = new History({ maxBytes: 100_000 });
+    small.reset('ep', 0);
+    for (let seq = 1; seq <= 50; seq++) small.record('ep', seq, entry(seq, 10, 0, { rooms: ['a', 'b'], users: ['u'] }));
+    expect(small.stats().size).toBe(50);
+    expect(small.stats().bytes).toBeGreaterThan(50 * 10);
+  });
+
+  it('releases an evicted event at once, with or without a history', async () => {
+    const gc = exposeGc();
+    for (const maxEvents of [0, 3]) {
+      const history = new History({ maxEvents });
+      history.reset('ep', 0);
+      let evicted: WeakRef<object> | undefined;
+      for (let seq = 1; seq <= 10; seq++) {
+        const target = { rooms: [`r-${seq}`] };
+        if (seq === 5) evicted = new WeakRef(target);
+        history.record('ep', seq, entry(seq, 10, 0, target));
+      }
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+      expect(evicted?.deref(), `maxEvents ${maxEvents}`).toBeUndefined();
+    }
   });
 });
