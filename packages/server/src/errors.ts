@@ -13,6 +13,7 @@ export type ErrorCode =
   | 'method_not_allowed'
   | 'invalid_json'
   | 'invalid_body'
+  | 'invalid_data'
   | 'invalid_event_name'
   | 'batch_too_large'
   | 'body_too_large'

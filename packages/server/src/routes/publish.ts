@@ -37,8 +37,11 @@ export const publishItemSchema = z.strictObject({
   history: z.boolean().optional(),
 });
 
-/** A validated event of a publish request. */
-export type PublishItem = z.infer<typeof publishItemSchema>;
+/**
+ * A validated event of a publish request, its data already encoded: the text subscribers
+ * receive.
+ */
+export type PublishItem = Omit<z.infer<typeof publishItemSchema>, 'data'> & { readonly data: string };
 
 function pathText(path: readonly PropertyKey[]): string {
   let text = '';
@@ -70,8 +73,23 @@ function checkEventName(event: unknown, where: string): void {
 }
 
 /**
+ * The text `data` is published as: a string as is (the hub sends strings raw), anything else
+ * as its JSON, which is what the hub would send for it. Encoding happens here, before anything
+ * is published, because JSON.parse accepts nesting that JSON.stringify overflows the stack on.
+ */
+function encodeData(data: unknown, path: readonly PropertyKey[]): string {
+  if (typeof data === 'string') return data;
+  try {
+    return JSON.stringify(data) ?? '';
+  } catch (error) {
+    const why = error instanceof RangeError ? 'nested too deeply' : (error as Error).message;
+    throw new HttpError(400, 'invalid_data', `${pathText(path)}: cannot be encoded as JSON (${why})`);
+  }
+}
+
+/**
  * Validates a parsed body: one event object or an array of 1..maxBatch of them. Every item is
- * checked before anything is published, so a batch is published whole or not at all.
+ * checked and encoded before anything is published, so a batch is published whole or not at all.
  */
 export function parsePublishBody(body: unknown, maxBatch: number): { items: PublishItem[]; batch: boolean } {
   const batch = Array.isArray(body);
@@ -93,7 +111,7 @@ export function parsePublishBody(body: unknown, maxBatch: number): { items: Publ
     }
     const parsed = publishItemSchema.safeParse(item);
     if (!parsed.success) throw invalidBody(parsed.error.issues, prefix);
-    items.push(parsed.data);
+    items.push({ ...parsed.data, data: encodeData(parsed.data.data, [...prefix, 'data']) });
   }
   return { items, batch };
 }
