@@ -8,7 +8,7 @@
 import { createHub, type Hub } from 'ssehub';
 import type { Route, ServerContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import { largestRooms, type RoomSize } from './status.js';
+import { largestRooms, type RoomSize } from '../largestRooms.js';
 
 /** How often `stats` is sent, in ms. */
 export const DASHBOARD_INTERVAL_MS = 1000;

@@ -4,26 +4,12 @@
  * @module
  */
 
-import type { Hub } from 'ssehub';
 import type { Route, ServerContext } from '../context.js';
 import { sendJson } from '../errors.js';
+import { largestRooms } from '../largestRooms.js';
 
 /** Most rooms listed by `/status`; `roomsTruncated` tells when there are more. */
 export const STATUS_ROOM_LIMIT = 1000;
-
-/** A room and its member count. */
-export interface RoomSize {
-  readonly name: string;
-  readonly size: number;
-}
-
-/** The `limit` largest rooms, largest first, ties by name: the ones worth looking at. */
-export function largestRooms(hub: Hub, limit: number): RoomSize[] {
-  const rooms: RoomSize[] = [];
-  for (const [name, members] of hub.rooms) rooms.push({ name, size: members.size });
-  rooms.sort((a, b) => b.size - a.size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return rooms.length > limit ? rooms.slice(0, limit) : rooms;
-}
 
 /** The body of `GET /status`. */
 export function statusBody(ctx: ServerContext): Record<string, unknown> {
