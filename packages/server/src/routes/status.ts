@@ -1,9 +1,11 @@
 /**
- * `GET /status` (a JSON snapshot of the hub), `GET /healthz` (the process answers) and
- * `GET /readyz` (it accepts new streams: 503 once shutdown has begun).
+ * `GET /status` (a JSON snapshot of the hub, behind the publishing credential once publishers
+ * are authenticated), `GET /healthz` (the process answers) and `GET /readyz` (it accepts new
+ * streams: 503 once shutdown has begun). Health and readiness stay open: they name nothing.
  * @module
  */
 
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Route, ServerContext } from '../context.js';
 import { sendJson } from '../errors.js';
 import { largestRooms } from '../largestRooms.js';
@@ -36,9 +38,15 @@ export function statusBody(ctx: ServerContext): Record<string, unknown> {
   };
 }
 
-/** The `/status` route. */
+/**
+ * The `/status` route. It names rooms and counts users: once publishers are authenticated, it
+ * takes their credential (see `Authenticator.viewer`).
+ */
 export function statusRoute(ctx: ServerContext): Route {
-  const get = (_req: unknown, res: Parameters<typeof sendJson>[0]) => sendJson(res, 200, statusBody(ctx));
+  const get = async (req: IncomingMessage, res: ServerResponse) => {
+    await ctx.auth.viewer(req);
+    sendJson(res, 200, statusBody(ctx));
+  };
   return { GET: get, HEAD: get };
 }
 
