@@ -49,11 +49,11 @@ function versionText(version: string): string {
 
 /**
  * The refusal of an `Authorization` value that holds more than one credential. ssehub's own
- * socket reader joins repeated headers with ", ", and no credential this server accepts
- * (`Bearer <token>`) holds a comma: so a comma here is refused on both paths alike.
+ * socket reader joins repeated headers with ", ", which no credential this server accepts
+ * (`Bearer <token>`, no spaces in the token) can hold: refused on both paths alike.
  */
 export function authorizationRefusal(authorization: string | undefined): HttpError | undefined {
-  return authorization?.includes(',') ? duplicateHeader('Authorization') : undefined;
+  return authorization?.includes(', ') ? duplicateHeader('Authorization') : undefined;
 }
 
 /** The refusal of a request node:http has read, or `undefined` when it may be routed. */

@@ -65,12 +65,34 @@ describe('request heads node:http would take leniently are refused before routin
     expect(hub.server.hub.counters.published).toBe(0);
   });
 
-  it('400 duplicate_header for a comma-separated list in one Authorization header, as ssehub joins repeated ones', async () => {
+  it('400 duplicate_header for an Authorization value holding ", ", as ssehub joins repeated ones', async () => {
     // GET /status reaches node:http; GET /events is read by ssehub's own server, which joins
     // repeated headers with ", ": both answer alike.
     for (const target of ['GET /status', 'GET /events']) {
       const answer = await rawRequest(hub.url, head(`${target} HTTP/1.1`, 'Host: x', 'Authorization: Bearer first, Bearer second'));
       expectRefused(answer, 'HTTP/1.1 400 Bad Request', 'duplicate_header', 'Authorization');
+    }
+  });
+
+  it('a publish key with commas (and no space) still publishes', async () => {
+    const key = 'key,with,commas-0123456789';
+    const keyed = await startServer({ SSEHUB_PUBLISH_KEY: key });
+    try {
+      const body = JSON_BODY;
+      const answer = await rawRequest(
+        keyed.url,
+        head(
+          'POST /publish HTTP/1.1',
+          'Host: x',
+          `Authorization: Bearer ${key}`,
+          'Content-Type: application/json',
+          `Content-Length: ${body.length}`,
+        ) + body,
+        300,
+      );
+      expect(answer.statusLine).toBe('HTTP/1.1 202 Accepted');
+    } finally {
+      await keyed.close();
     }
   });
 
