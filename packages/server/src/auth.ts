@@ -33,6 +33,9 @@ export interface Publisher {
   readonly rateKey: string;
 }
 
+/** How a publisher's credential was accepted: the shared key, or a JWT (with its `sub`). */
+type PublisherCredential = { readonly via: 'publish-key' } | { readonly via: 'jwt'; readonly subject: string | undefined };
+
 const ANY_ROOM = (): boolean => true;
 
 function unauthorized(code: 'missing_token' | 'invalid_token' | 'token_expired', message: string): HttpError {
@@ -139,13 +142,38 @@ export class Authenticator {
     if (token === undefined) {
       throw unauthorized('missing_token', 'publishing requires Authorization: Bearer <publish key or JWT>');
     }
-    if (this.#publishKey !== undefined && sameSecret(token, this.#publishKey)) return { rateKey: 'publish-key' };
+    const credential = await this.#publisherCredential(token, 'publish');
+    if (credential.via === 'publish-key') return { rateKey: 'publish-key' };
+    return { rateKey: credential.subject === undefined ? `ip:${clientIp}` : `sub:${credential.subject}` };
+  }
+
+  /**
+   * Authorises a viewer of the hub's figures (`GET /status`, `GET /dashboard/stream`), which
+   * name rooms and users: open in development, otherwise the credential of publishing (the
+   * publish key, or a JWT whose `publish` claim is `true`). From the `Authorization` header,
+   * or, when `url` is given, from `?token=` too, for a browser's EventSource, which cannot set
+   * headers. Never from a cookie: subscribers' tokens live there.
+   */
+  async viewer(req: RequestHeaders, url?: URL): Promise<void> {
+    if (!this.publishersAuthenticated) return;
+    const token = bearerToken(req) ?? (url?.searchParams.get('token') || undefined);
+    if (token === undefined) {
+      const where =
+        url === undefined ? 'Authorization: Bearer <publish key or JWT>' : 'Authorization: Bearer or ?token= (publish key or JWT)';
+      throw unauthorized('missing_token', `the hub's figures require the publishing credential: ${where}`);
+    }
+    await this.#publisherCredential(token, "read the hub's figures");
+  }
+
+  /** Accepts the publish key, or a valid JWT with `"publish": true`; `action` words the 403. */
+  async #publisherCredential(token: string, action: string): Promise<PublisherCredential> {
+    if (this.#publishKey !== undefined && sameSecret(token, this.#publishKey)) return { via: 'publish-key' };
     if (this.#jwt === undefined) throw unauthorized('invalid_token', 'the bearer token is not the publish key');
     const payload = await this.#verify(this.#jwt, token);
     if (payload.publish !== true) {
-      throw new HttpError(403, 'publish_forbidden', 'this token may not publish: it needs the claim "publish": true');
+      throw new HttpError(403, 'publish_forbidden', `this token may not ${action}: it needs the claim "publish": true`);
     }
-    return { rateKey: payload.sub === undefined ? `ip:${clientIp}` : `sub:${payload.sub}` };
+    return { via: 'jwt', subject: payload.sub };
   }
 
   async #verify(jwt: JwtConfig, token: string): Promise<JWTPayload & { rooms?: string[]; publish?: unknown }> {

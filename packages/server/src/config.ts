@@ -135,6 +135,13 @@ export const SETTINGS = {
     defaultText: '100',
     description: 'most events in one POST /publish batch, 1..10000',
   },
+  maxTargets: {
+    env: 'SSEHUB_MAX_TARGETS',
+    flag: 'max-targets',
+    arg: '<n>',
+    defaultText: '1000',
+    description: 'most names in each of rooms, users and clients of a published event, 1..100000',
+  },
   rateLimit: {
     env: 'SSEHUB_RATE_LIMIT',
     flag: 'rate-limit',
@@ -184,6 +191,8 @@ export interface Config {
   readonly maxClientsPerUser: number;
   readonly maxBodyBytes: number;
   readonly maxBatch: number;
+  /** Most names in each target list (`rooms`, `users`, `clients`) of a published event. */
+  readonly maxTargets: number;
   /** Publish requests per second per key or IP; 0 turns rate limiting off. */
   readonly rateLimit: number;
   readonly rateLimitBurst: number;
@@ -349,6 +358,7 @@ const schema = z
     maxClientsPerUser: integer(0, 1, 1_000_000, true),
     maxBodyBytes: integer(1024 * 1024, 1, 64 * 1024 * 1024),
     maxBatch: integer(100, 1, 10_000),
+    maxTargets: integer(1000, 1, 100_000),
     rateLimit: z
       .string()
       .optional()
@@ -431,6 +441,7 @@ export function loadConfig(input: { env?: NodeJS.ProcessEnv; flags?: RawSettings
     maxClientsPerUser: value.maxClientsPerUser,
     maxBodyBytes: value.maxBodyBytes,
     maxBatch: value.maxBatch,
+    maxTargets: value.maxTargets,
     rateLimit: value.rateLimit,
     // A burst of twice the per-second rate absorbs short spikes without changing the average.
     rateLimitBurst: value.rateLimitBurst !== 0 ? value.rateLimitBurst : Math.max(1, Math.ceil(value.rateLimit * 2)),

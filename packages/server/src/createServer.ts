@@ -8,6 +8,7 @@
 import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
+import type { Duplex } from 'node:stream';
 import { type Logger, pino } from 'pino';
 import { createHub, createSseServer, type Hub, type SseServer } from 'ssehub';
 import { Authenticator } from './auth.js';
@@ -18,6 +19,7 @@ import { HttpError, sendError } from './errors.js';
 import { createMetrics } from './metrics.js';
 import { PUBLIC_DIR, VERSION } from './packageInfo.js';
 import { RateLimiter } from './rateLimit.js';
+import { clientErrorAnswer, headRefusal } from './requestHead.js';
 import { clientGone, Router, requestUrl } from './router.js';
 import { DashboardFeed } from './routes/dashboard.js';
 import { authenticateSubscriber, eventsRoute, RETRY_AFTER_SECONDS } from './routes/events.js';
@@ -121,10 +123,14 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
   // Requests being answered; shutdown waits for them (briefly) once the streams have ended.
   let inFlight = 0;
   let onIdle: (() => void) | undefined;
+  // The response being written on each connection, for the parse errors that come after it.
+  const responding = new WeakMap<Duplex, http.ServerResponse>();
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
     const started = performance.now();
     inFlight++;
+    responding.set(req.socket, res);
     res.once('close', () => {
+      if (responding.get(req.socket) === res) responding.delete(req.socket);
       if (--inFlight === 0) onIdle?.();
     });
     if (logger.isLevelEnabled('debug')) {
@@ -133,6 +139,12 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
         const path = (req.url ?? '/').split('?')[0];
         logger.debug({ method: req.method, path, status: res.statusCode, ms: Math.round(performance.now() - started) }, 'request');
       });
+    }
+    // Before routing: what node:http let through leniently is refused the same way everywhere.
+    const refusal = headRefusal(req);
+    if (refusal !== undefined) {
+      sendError(res, refusal);
+      return;
     }
     try {
       const url = requestUrl(req);
@@ -150,6 +162,18 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
 
   const httpServer = http.createServer((req, res) => {
     void handle(req, res);
+  });
+  // Requests llhttp refuses. Answered (as node:http's default does) only when no response of
+  // the connection has begun; either way the connection closes once what is written is out.
+  const closingAfterParseError = new WeakSet<Duplex>();
+  httpServer.on('clientError', (error: Error & { code?: string }, socket: Duplex) => {
+    if (socket.destroyed || closingAfterParseError.has(socket)) return;
+    closingAfterParseError.add(socket);
+    const res = responding.get(socket);
+    if (socket.writable && (res === undefined || !res.headersSent)) socket.end(clientErrorAnswer(error));
+    else socket.end();
+    if (socket.writableFinished) socket.destroy();
+    else socket.once('finish', () => socket.destroy());
   });
   // Slow-loris bounds: headers within 20 s, a whole request (a publish body) within 30 s. An
   // event stream's request is complete once its headers are in, so streams are not cut.

@@ -27,6 +27,7 @@ describe('loadConfig', () => {
       maxClientsPerUser: 0,
       maxBodyBytes: 1048576,
       maxBatch: 100,
+      maxTargets: 1000,
       rateLimit: 0,
       rateLimitBurst: 1,
     });
@@ -46,10 +47,11 @@ describe('loadConfig', () => {
         SSEHUB_MAX_CLIENTS_PER_USER: '3',
         SSEHUB_MAX_BODY_BYTES: '2048',
         SSEHUB_MAX_BATCH: '7',
+        SSEHUB_MAX_TARGETS: '50',
         SSEHUB_RATE_LIMIT: '2.5',
         SSEHUB_JWT_SECRET: '',
       },
-      flags: { port: '9001', maxBatch: '8' },
+      flags: { port: '9001', maxBatch: '8', maxTargets: '60' },
     });
     expect(config).toMatchObject({
       port: 9001,
@@ -64,6 +66,7 @@ describe('loadConfig', () => {
       maxClientsPerUser: 3,
       maxBodyBytes: 2048,
       maxBatch: 8,
+      maxTargets: 60,
       rateLimit: 2.5,
       rateLimitBurst: 5,
     });
@@ -96,6 +99,8 @@ describe('loadConfig', () => {
       [{ SSEHUB_MAX_CLIENTS_PER_USER: 'x' }, 'SSEHUB_MAX_CLIENTS_PER_USER (--max-clients-per-user): must be a whole number'],
       [{ SSEHUB_MAX_BODY_BYTES: '0' }, 'SSEHUB_MAX_BODY_BYTES (--max-body-bytes): must be in 1..67108864, got 0'],
       [{ SSEHUB_MAX_BATCH: '10001' }, 'SSEHUB_MAX_BATCH (--max-batch): must be in 1..10000, got 10001'],
+      [{ SSEHUB_MAX_TARGETS: '0' }, 'SSEHUB_MAX_TARGETS (--max-targets): must be in 1..100000, got 0'],
+      [{ SSEHUB_MAX_TARGETS: '100001' }, 'SSEHUB_MAX_TARGETS (--max-targets): must be in 1..100000, got 100001'],
       [{ SSEHUB_RATE_LIMIT: 'fast' }, 'SSEHUB_RATE_LIMIT (--rate-limit): must be a number of requests per second'],
       [{ SSEHUB_RATE_LIMIT_BURST: '0' }, 'SSEHUB_RATE_LIMIT_BURST (--rate-limit-burst): must be in 1..1000000, got 0'],
     ];

@@ -159,6 +159,41 @@ describe('error answers', () => {
   });
 });
 
+describe('target lists (SSEHUB_MAX_TARGETS)', () => {
+  const names = (count: number): string[] => Array.from({ length: count }, (_, i) => `name-${i}`);
+
+  it('400 invalid_body past the limit in rooms, users or clients, naming the field and the limit', async () => {
+    const hub = await startServer({ SSEHUB_MAX_TARGETS: '3' });
+    try {
+      for (const field of ['rooms', 'users', 'clients']) {
+        expect((await publish(hub.url, { data: 1, [field]: names(3) })).status).toBe(202);
+        const answer = await publish(hub.url, { data: 1, [field]: names(4) });
+        expectError(answer, 400, 'invalid_body');
+        expect(answer.json.error.message).toBe(`${field}: at most 3 names (SSEHUB_MAX_TARGETS), got 4`);
+      }
+      const batch = await publish(hub.url, [{ data: 1 }, { data: 2, users: names(5) }]);
+      expectError(batch, 400, 'invalid_body');
+      expect(batch.json.error.message).toBe('[1].users: at most 3 names (SSEHUB_MAX_TARGETS), got 5');
+      // The three accepted publishes, nothing of the refused ones.
+      expect(hub.server.hub.counters.published).toBe(3);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('allows 1000 names per list by default, not 1001', async () => {
+    const hub = await startServer();
+    try {
+      expect((await publish(hub.url, { data: 1, rooms: names(1000), users: names(1000), clients: names(1000) })).status).toBe(202);
+      const answer = await publish(hub.url, { data: 1, rooms: names(1001) });
+      expectError(answer, 400, 'invalid_body');
+      expect(answer.json.error.message).toBe('rooms: at most 1000 names (SSEHUB_MAX_TARGETS), got 1001');
+    } finally {
+      await hub.close();
+    }
+  });
+});
+
 describe('rate limiting', () => {
   it('429 rate_limited with Retry-After past the burst', async () => {
     const hub = await startServer({ SSEHUB_RATE_LIMIT: '1', SSEHUB_RATE_LIMIT_BURST: '2' });

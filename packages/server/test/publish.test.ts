@@ -1,3 +1,4 @@
+import { pino } from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { publish, request } from './support/http.js';
 import { startServer, type TestServer } from './support/server.js';
@@ -152,5 +153,57 @@ describe('POST /publish targeting', () => {
     const after = (await request(hub.url, '/status')).json.history as { size: number; newestId: string };
     expect(after.size).toBe(before + 1);
     expect(after.newestId).toBe(kept.json.id);
+  });
+});
+
+describe('POST /publish: a batch is published whole or not at all', () => {
+  // JSON.parse accepts 100,000 nested arrays; JSON.stringify overflows the stack on them.
+  const deep = `${'['.repeat(100_000)}${']'.repeat(100_000)}`;
+
+  it('400 invalid_data when a later item cannot be encoded: nothing published, no error logged', async () => {
+    const lines: string[] = [];
+    const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(line) });
+    const hub = await startServer({}, { logger });
+    try {
+      const subscriber = await Subscriber.open(`${hub.url}/events`, { types: ['chat', 'marker'] });
+      const published = hub.server.hub.counters.published;
+      const body = `[{"event":"chat","data":"first"},{"event":"chat","data":{"n":2}},{"event":"chat","data":${deep}}]`;
+      const answer = await request(hub.url, '/publish', { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      expect(answer.status).toBe(400);
+      expect(answer.json).toEqual({ error: { code: 'invalid_data', message: '[2].data: cannot be encoded as JSON (nested too deeply)' } });
+      expect(hub.server.hub.counters.published).toBe(published);
+      // Events reach a connection in order: holding the marker and nothing before it, the
+      // subscriber never received any item of the refused batch.
+      expect((await publish(hub.url, { event: 'marker', data: 'after' })).status).toBe(202);
+      await subscriber.waitFor('marker');
+      expect(subscriber.events.map((event) => event.type)).toEqual(['connected', 'marker']);
+      subscriber.close();
+
+      const records = lines.map((line) => JSON.parse(line) as { level: number; msg: string; status?: number; path?: string });
+      // The refusal was logged, at debug, like any request; nothing at error level, no stack.
+      expect(records).toContainEqual(expect.objectContaining({ msg: 'request', path: '/publish', status: 400 }));
+      expect(records.filter((record) => record.level >= 50)).toEqual([]);
+      expect(lines.some((line) => line.includes('"stack"'))).toBe(false);
+    } finally {
+      await hub.close();
+    }
+  });
+
+  it('400 invalid_data for a single event, named "data"', async () => {
+    const hub = await startServer();
+    try {
+      const answer = await request(hub.url, '/publish', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: `{"data":${deep}}`,
+      });
+      expect([answer.status, answer.json]).toEqual([
+        400,
+        { error: { code: 'invalid_data', message: 'data: cannot be encoded as JSON (nested too deeply)' } },
+      ]);
+      expect(hub.server.hub.counters.published).toBe(0);
+    } finally {
+      await hub.close();
+    }
   });
 });

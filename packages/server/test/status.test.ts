@@ -1,4 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DASHBOARD_ROOM_LIMIT } from '../src/routes/dashboard.js';
+import { STATUS_ROOM_LIMIT } from '../src/routes/status.js';
 import { publish, request } from './support/http.js';
 import { startServer, type TestServer } from './support/server.js';
 import { Subscriber } from './support/sse.js';
@@ -111,5 +113,34 @@ describe('status, health and metrics', () => {
     const after = metric((await request(hub.url, '/metrics')).text, 'ssehub_replays_total');
     expect(after).toBe(before + 1);
     resumed.close();
+  });
+});
+
+describe('room lists at their limits', () => {
+  it(`/status lists the ${STATUS_ROOM_LIMIT} largest rooms and the dashboard the ${DASHBOARD_ROOM_LIMIT} largest, as a full sort would`, async () => {
+    const hub = await startServer();
+    const members = await Promise.all([0, 1, 2].map(() => Subscriber.open(`${hub.url}/events`)));
+    try {
+      // 1,050 rooms of 1 to 3 members: many ties, so the order by name matters too.
+      const rooms = 1050;
+      for (let i = 0; i < rooms; i++) {
+        const room = `room-${(i * 7919) % rooms}`;
+        hub.server.hub.join(members[0]?.identity.clientId as string, room);
+        if (i % 3 === 0) hub.server.hub.join(members[1]?.identity.clientId as string, room);
+        if (i % 7 === 0) hub.server.hub.join(members[2]?.identity.clientId as string, room);
+      }
+      const expected = [...hub.server.hub.rooms]
+        .map(([name, set]) => ({ name, size: set.size }))
+        .sort((a, b) => b.size - a.size || (a.name < b.name ? -1 : 1));
+      const status = (await request(hub.url, '/status')).json;
+      expect(status.roomCount).toBe(rooms);
+      expect(status.roomsTruncated).toBe(true);
+      expect(status.rooms).toEqual(expected.slice(0, STATUS_ROOM_LIMIT));
+      expect(status.rooms[0]).toEqual({ name: 'room-0', size: 3 });
+      expect(hub.server.dashboard.snapshot().roomSizes).toEqual(expected.slice(0, DASHBOARD_ROOM_LIMIT));
+    } finally {
+      for (const member of members) member.close();
+      await hub.close();
+    }
   });
 });

@@ -6,7 +6,15 @@ const WINDOW_MS = 120_000;
 const GAP_MS = 3_500;
 const SVG_NS = 'http://www.w3.org/2000/svg';
 const CHART = { width: 720, height: 240, left: 48, right: 14, top: 14, bottom: 28 };
-const STATE_TEXT = { connecting: 'Connecting…', open: 'Live', reconnecting: 'Reconnecting…', failed: 'Unavailable' };
+const STATE_TEXT = {
+  connecting: 'Connecting…',
+  open: 'Live',
+  reconnecting: 'Reconnecting…',
+  failed: 'Unavailable',
+  locked: 'Key required',
+};
+/** Where the key is kept: sessionStorage, so it lasts as long as the tab and no longer. */
+const KEY_STORAGE = 'ssehub.dashboard.key';
 
 const byTestId = (id) => document.querySelector(`[data-testid="${id}"]`);
 
@@ -36,6 +44,9 @@ const ui = {
   historyHead: byTestId('history-head'),
   slowDisconnects: byTestId('slow-disconnects'),
   dropped: byTestId('dropped'),
+  keyForm: byTestId('key-form'),
+  keyInput: byTestId('key-input'),
+  keyError: byTestId('key-error'),
 };
 
 /** Samples of the last two minutes: { time, events, delivered }. */
@@ -223,22 +234,95 @@ function render(stats) {
   ui.updated.textContent = `updated ${new Date(stats.time).toLocaleTimeString([], { hour12: false })}`;
 }
 
+// ── The key ─────────────────────────────────────────────────────────────────────────────
+// A hub with a publish key or JWTs shows its figures only to publishers. EventSource cannot
+// set headers, so the stream takes the key as ?token=; /status takes it as a bearer token.
+
+function storedKey() {
+  try {
+    return sessionStorage.getItem(KEY_STORAGE);
+  } catch {
+    return null;
+  }
+}
+
+function storeKey(key) {
+  try {
+    if (key === null) sessionStorage.removeItem(KEY_STORAGE);
+    else sessionStorage.setItem(KEY_STORAGE, key);
+  } catch {}
+}
+
+/** Shows the key form; `problem` says why the last key was refused. */
+function askForKey(problem) {
+  setState('locked');
+  ui.keyError.textContent = problem;
+  ui.keyForm.hidden = false;
+  ui.keyInput.focus();
+}
+
+ui.keyForm.addEventListener('submit', (event) => {
+  event.preventDefault();
+  const key = ui.keyInput.value.trim();
+  if (key === '') return;
+  storeKey(key);
+  ui.keyInput.value = '';
+  ui.keyError.textContent = '';
+  ui.keyForm.hidden = true;
+  setState('connecting');
+  connect();
+});
+
 // ── The stream ──────────────────────────────────────────────────────────────────────────
 
+let source = null;
+let nodeShown = false;
+
 function connect() {
-  const source = new EventSource('/dashboard/stream');
-  source.addEventListener('stats', (event) => {
+  source?.close();
+  const url = new URL('/dashboard/stream', location.href);
+  const key = storedKey();
+  if (key !== null) url.searchParams.set('token', key);
+  const current = new EventSource(url);
+  source = current;
+  current.addEventListener('stats', (event) => {
     setState('open');
     render(JSON.parse(event.data));
+    if (!nodeShown) showNode();
   });
-  source.onopen = () => setState('open');
-  source.onerror = () => setState(source.readyState === EventSource.CLOSED ? 'failed' : 'reconnecting');
-  return source;
+  current.onopen = () => setState('open');
+  current.onerror = () => {
+    if (current !== source) return;
+    // CLOSED: the hub answered with an error, and the browser will not retry by itself.
+    if (current.readyState === EventSource.CLOSED) explainRefusal(url, key);
+    else setState('reconnecting');
+  };
+}
+
+/** EventSource hides the status of a refusal: asks again to tell a missing key from an outage. */
+async function explainRefusal(url, key) {
+  const controller = new AbortController();
+  try {
+    const response = await fetch(url, { headers: { accept: 'text/event-stream' }, cache: 'no-store', signal: controller.signal });
+    if (response.status === 401 || response.status === 403) {
+      const body = await response.json().catch(() => null);
+      // A refused key is forgotten: asking again beats failing on every reload.
+      if (key !== null) storeKey(null);
+      const reason = body?.error?.message ?? response.statusText;
+      askForKey(key === null ? '' : `The hub refused this key: ${reason}`);
+      return;
+    }
+    controller.abort();
+  } catch {}
+  setState('failed');
 }
 
 async function showNode() {
+  nodeShown = true;
+  const key = storedKey();
   try {
-    const response = await fetch('/status', { cache: 'no-store' });
+    const headers = key === null ? {} : { authorization: `Bearer ${key}` };
+    const response = await fetch('/status', { cache: 'no-store', headers });
     if (!response.ok) return;
     const status = await response.json();
     ui.nodeInfo.textContent = [status.version && `v${status.version}`, status.nodeId].filter(Boolean).join(' · ');
@@ -248,4 +332,3 @@ async function showNode() {
 drawChart(Date.now());
 setState('connecting');
 connect();
-showNode();

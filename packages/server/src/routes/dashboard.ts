@@ -1,14 +1,15 @@
 /**
  * `GET /dashboard/stream`: a `stats` event every second for the dashboard page. It is served
  * by a small hub of its own, so dashboard viewers never appear in the main hub's clients,
- * counters, metrics or history, and a publisher can never reach them.
+ * counters, metrics or history, and a publisher can never reach them. Once publishers are
+ * authenticated it takes their credential, in `Authorization: Bearer` or `?token=`.
  * @module
  */
 
 import { createHub, type Hub } from 'ssehub';
 import type { Route, ServerContext } from '../context.js';
 import { HttpError } from '../errors.js';
-import { largestRooms, type RoomSize } from './status.js';
+import { largestRooms, type RoomSize } from '../largestRooms.js';
 
 /** How often `stats` is sent, in ms. */
 export const DASHBOARD_INTERVAL_MS = 1000;
@@ -126,10 +127,12 @@ export class DashboardFeed {
   /** The `/dashboard/stream` route. */
   route(): Route {
     return {
-      GET: async (req, res) => {
+      GET: async (req, res, url) => {
         if (this.#ctx.state.draining || this.hub.closed) {
           throw new HttpError(503, 'shutting_down', 'the hub is shutting down', { 'retry-after': '5' });
         }
+        // The figures name rooms: the publishing credential, also as ?token= for EventSource.
+        await this.#ctx.auth.viewer(req, url);
         const client = await this.hub.connect(req, res);
         // The first figures at once, not a second later.
         if (client === undefined || client.closed) return;

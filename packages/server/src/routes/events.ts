@@ -10,6 +10,7 @@ import { type ClientInit, type ConnectRequest, type Refusal, refuse, type Socket
 import { MAX_NAME_LENGTH, type RequestHeaders, type Subscriber } from '../auth.js';
 import type { Route, ServerContext } from '../context.js';
 import { errorBody, HttpError, JSON_ANSWER_HEADERS } from '../errors.js';
+import { authorizationRefusal } from '../requestHead.js';
 
 /** Most rooms one connection may join with `?room=`. */
 export const MAX_ROOMS_PER_CONNECTION = 100;
@@ -84,6 +85,9 @@ export function authenticateSubscriber(
       });
     };
     try {
+      // node:http's requests were checked before routing (see requestHead.ts); these were not.
+      const credentials = authorizationRefusal(request.header('authorization'));
+      if (credentials !== undefined) throw credentials;
       const admission = admit(ctx, raw as SocketRequest, request.url);
       return admission instanceof Promise ? admission.then(withCors, refused) : withCors(admission);
     } catch (error) {

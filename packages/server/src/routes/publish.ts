@@ -37,8 +37,11 @@ export const publishItemSchema = z.strictObject({
   history: z.boolean().optional(),
 });
 
-/** A validated event of a publish request. */
-export type PublishItem = z.infer<typeof publishItemSchema>;
+/**
+ * A validated event of a publish request, its data already encoded: the text subscribers
+ * receive.
+ */
+export type PublishItem = Omit<z.infer<typeof publishItemSchema>, 'data'> & { readonly data: string };
 
 function pathText(path: readonly PropertyKey[]): string {
   let text = '';
@@ -69,11 +72,50 @@ function checkEventName(event: unknown, where: string): void {
   }
 }
 
+const TARGET_FIELDS = ['rooms', 'users', 'clients'] as const;
+
+/**
+ * Bounds each target list before anything else reads it: tens of thousands of names in one
+ * request would cost memory and time for every lookup that follows.
+ */
+function checkTargetCounts(item: object, prefix: readonly PropertyKey[], maxTargets: number): void {
+  for (const field of TARGET_FIELDS) {
+    const names = (item as Partial<Record<string, unknown>>)[field];
+    if (Array.isArray(names) && names.length > maxTargets) {
+      const where = pathText([...prefix, field]);
+      throw new HttpError(400, 'invalid_body', `${where}: at most ${maxTargets} names (SSEHUB_MAX_TARGETS), got ${names.length}`);
+    }
+  }
+}
+
+/**
+ * The text `data` is published as: a string as is (the hub sends strings raw), anything else
+ * as its JSON, which is what the hub would send for it. Encoding happens here, before anything
+ * is published, because JSON.parse accepts nesting that JSON.stringify overflows the stack on.
+ */
+function encodeData(data: unknown, path: readonly PropertyKey[]): string {
+  if (typeof data === 'string') return data;
+  try {
+    return JSON.stringify(data) ?? '';
+  } catch (error) {
+    const why = error instanceof RangeError ? 'nested too deeply' : (error as Error).message;
+    throw new HttpError(400, 'invalid_data', `${pathText(path)}: cannot be encoded as JSON (${why})`);
+  }
+}
+
+/** The limits {@link parsePublishBody} applies. */
+export interface PublishLimits {
+  /** Most events in a batch (`SSEHUB_MAX_BATCH`). */
+  readonly maxBatch: number;
+  /** Most names in each of `rooms`, `users` and `clients` (`SSEHUB_MAX_TARGETS`). */
+  readonly maxTargets: number;
+}
+
 /**
  * Validates a parsed body: one event object or an array of 1..maxBatch of them. Every item is
- * checked before anything is published, so a batch is published whole or not at all.
+ * checked and encoded before anything is published, so a batch is published whole or not at all.
  */
-export function parsePublishBody(body: unknown, maxBatch: number): { items: PublishItem[]; batch: boolean } {
+export function parsePublishBody(body: unknown, { maxBatch, maxTargets }: PublishLimits): { items: PublishItem[]; batch: boolean } {
   const batch = Array.isArray(body);
   const raw: unknown[] = batch ? body : [body];
   if (batch && raw.length === 0) throw new HttpError(400, 'invalid_body', 'body: a batch must hold at least one event');
@@ -91,9 +133,10 @@ export function parsePublishBody(body: unknown, maxBatch: number): { items: Publ
     if (!('data' in item)) {
       throw new HttpError(400, 'invalid_body', `${pathText([...prefix, 'data'])}: is required (any JSON value, null included)`);
     }
+    checkTargetCounts(item, prefix, maxTargets);
     const parsed = publishItemSchema.safeParse(item);
     if (!parsed.success) throw invalidBody(parsed.error.issues, prefix);
-    items.push(parsed.data);
+    items.push({ ...parsed.data, data: encodeData(parsed.data.data, [...prefix, 'data']) });
   }
   return { items, batch };
 }
@@ -176,7 +219,7 @@ export function publishRoute(ctx: ServerContext): Route {
         throw new HttpError(415, 'unsupported_media_type', 'send the body as Content-Type: application/json');
       }
       const body = parseJson(await readBody(req, config.maxBodyBytes));
-      const { items, batch } = parsePublishBody(body, config.maxBatch);
+      const { items, batch } = parsePublishBody(body, config);
       // One after another, so that ids (and delivery) follow the order of the batch.
       const ids: string[] = [];
       for (const item of items) ids.push(await publish(item));

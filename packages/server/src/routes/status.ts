@@ -1,29 +1,17 @@
 /**
- * `GET /status` (a JSON snapshot of the hub), `GET /healthz` (the process answers) and
- * `GET /readyz` (it accepts new streams: 503 once shutdown has begun).
+ * `GET /status` (a JSON snapshot of the hub, behind the publishing credential once publishers
+ * are authenticated), `GET /healthz` (the process answers) and `GET /readyz` (it accepts new
+ * streams: 503 once shutdown has begun). Health and readiness stay open: they name nothing.
  * @module
  */
 
-import type { Hub } from 'ssehub';
+import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Route, ServerContext } from '../context.js';
 import { sendJson } from '../errors.js';
+import { largestRooms } from '../largestRooms.js';
 
 /** Most rooms listed by `/status`; `roomsTruncated` tells when there are more. */
 export const STATUS_ROOM_LIMIT = 1000;
-
-/** A room and its member count. */
-export interface RoomSize {
-  readonly name: string;
-  readonly size: number;
-}
-
-/** The `limit` largest rooms, largest first, ties by name: the ones worth looking at. */
-export function largestRooms(hub: Hub, limit: number): RoomSize[] {
-  const rooms: RoomSize[] = [];
-  for (const [name, members] of hub.rooms) rooms.push({ name, size: members.size });
-  rooms.sort((a, b) => b.size - a.size || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-  return rooms.length > limit ? rooms.slice(0, limit) : rooms;
-}
 
 /** The body of `GET /status`. */
 export function statusBody(ctx: ServerContext): Record<string, unknown> {
@@ -50,9 +38,15 @@ export function statusBody(ctx: ServerContext): Record<string, unknown> {
   };
 }
 
-/** The `/status` route. */
+/**
+ * The `/status` route. It names rooms and counts users: once publishers are authenticated, it
+ * takes their credential (see `Authenticator.viewer`).
+ */
 export function statusRoute(ctx: ServerContext): Route {
-  const get = (_req: unknown, res: Parameters<typeof sendJson>[0]) => sendJson(res, 200, statusBody(ctx));
+  const get = async (req: IncomingMessage, res: ServerResponse) => {
+    await ctx.auth.viewer(req);
+    sendJson(res, 200, statusBody(ctx));
+  };
   return { GET: get, HEAD: get };
 }
 

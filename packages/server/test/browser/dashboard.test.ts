@@ -114,3 +114,75 @@ describe.skipIf(skipBrowser)('dashboard (/dashboard) in Chromium', () => {
     expect(errors).toEqual([]);
   });
 });
+
+/** The page's sessionStorage, in functions run inside the page (the tsconfig has no DOM lib). */
+declare const sessionStorage: { getItem(name: string): string | null };
+
+describe.skipIf(skipBrowser)('dashboard with a publish key (production mode) in Chromium', () => {
+  const KEY = 'dashboard-publish-key-0123456789';
+  const STORAGE = 'ssehub.dashboard.key';
+  let hub: TestHub;
+  let browser: Browser;
+  let launchError: unknown;
+
+  beforeAll(async () => {
+    const [started, launched] = await Promise.all([startHub({ SSEHUB_PUBLISH_KEY: KEY }), tryLaunchBrowser()]);
+    hub = started;
+    launchError = launched.error;
+    browser = launched.browser as Browser;
+  });
+
+  beforeEach(() => {
+    if (launchError !== undefined) throw launchError;
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await hub?.close();
+  });
+
+  it('asks for the key on a 401, refuses a wrong one, keeps the right one for the tab', async () => {
+    const context = await browser.newContext({ viewport: { width: 1280, height: 900 } });
+    const page = await context.newPage();
+    const errors = watchErrors(page);
+    await page.goto(`${hub.url}/dashboard`);
+
+    // No key yet: the stream answers 401 and the page asks for one.
+    await page.getByTestId('key-form').waitFor({ state: 'visible' });
+    await page.locator('[data-testid="stream-state"][data-state="locked"]').waitFor();
+    expect(hub.server.dashboard.hub.clients.size).toBe(0);
+
+    await page.getByTestId('key-input').fill('not-the-key');
+    await page.getByTestId('key-submit').click();
+    await page.locator('[data-testid="key-error"]:not(:empty)').waitFor();
+    expect(await page.getByTestId('key-error').textContent()).toContain('refused');
+    expect(await page.getByTestId('key-form').isVisible()).toBe(true);
+    expect(await page.evaluate((name) => sessionStorage.getItem(name), STORAGE)).toBeNull();
+
+    await page.getByTestId('key-input').fill(KEY);
+    await page.getByTestId('key-submit').click();
+    await page.locator('[data-testid="stream-state"][data-state="open"]').waitFor();
+    expect(await page.getByTestId('key-form').isVisible()).toBe(false);
+    await waitForText(page, 'connections', '0');
+    const recorder = new Recorder(`${hub.url}/events?user=u1&room=ops`);
+    await recorder.connected();
+    await waitForText(page, 'connections', '1');
+    expect(await roomRows(page)).toEqual([['ops', '1']]);
+    // The node line comes from GET /status, read with the same key.
+    await until(async () => ((await page.getByTestId('node-info').textContent()) ?? '').includes('n-'), 'the node line');
+    expect(await page.evaluate((name) => sessionStorage.getItem(name), STORAGE)).toBe(KEY);
+    expect(hub.server.dashboard.hub.clients.size).toBe(1);
+
+    // A reload in the same tab reconnects with the kept key, without asking.
+    await page.reload();
+    await page.locator('[data-testid="stream-state"][data-state="open"]').waitFor();
+    expect(await page.getByTestId('key-form').isVisible()).toBe(false);
+    await waitForText(page, 'connections', '1');
+    recorder.close();
+    await screenshot(page, 'dashboard-key');
+
+    // The refused requests show in the console as failed loads (401); nothing else may.
+    expect(errors.filter((error) => !/\b401\b/.test(error))).toEqual([]);
+    await context.close();
+  });
+});
