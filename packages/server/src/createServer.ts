@@ -65,6 +65,11 @@ export interface SsehubServer {
   close(options?: { timeoutMs?: number }): Promise<void>;
 }
 
+/** Time a request head may take, from its first byte, in ms (408 after). */
+export const HEADERS_TIMEOUT_MS = 20_000;
+/** Time a whole request, body included, may take, in ms (408 after). */
+export const REQUEST_TIMEOUT_MS = 30_000;
+
 /** How long in-flight requests get to finish once the streams have ended, in ms. */
 const REQUEST_GRACE_MS = 1000;
 
@@ -175,13 +180,17 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
     if (socket.writableFinished) socket.destroy();
     else socket.once('finish', () => socket.destroy());
   });
-  // Slow-loris bounds: headers within 20 s, a whole request (a publish body) within 30 s. An
-  // event stream's request is complete once its headers are in, so streams are not cut.
-  httpServer.headersTimeout = 20_000;
-  httpServer.requestTimeout = 30_000;
   // What listens: ssehub's own server answers `GET /events` itself (about half node:http's
-  // cost per connection) and hands every other request to the router above.
-  const server = createSseServer(hub, { path: '/events', fallback: httpServer, headersTimeoutMs: 20_000 });
+  // cost per connection) and hands every other request to the router above. Slow-loris
+  // bounds, on every connection whichever path it takes: each head within 20 s of its first
+  // byte, a whole request (a publish body) within 30 s. An event stream's request is complete
+  // once its head is in, so streams are not cut.
+  const server = createSseServer(hub, {
+    path: '/events',
+    fallback: httpServer,
+    headersTimeoutMs: HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+  });
 
   let closing: Promise<void> | undefined;
   // Order matters: refuse first (readiness fails, new streams and publishes get 503), end the

@@ -1,7 +1,7 @@
 /**
  * Request heads this server refuses before any route sees them, where node:http is lenient:
  * a repeated `Host` or `Authorization` header (node:http keeps the first; ssehub's own socket
- * reader would join them), a repeated `Content-Length` or `Transfer-Encoding` line, a transfer
+ * reader hands such heads to node:http, so both paths end here), a repeated `Content-Length` or `Transfer-Encoding` line, a transfer
  * coding other than `chunked`, and HTTP versions other than 1.0 and 1.1 (node:http serves
  * HTTP/0.9 and HTTP/2.0 heads as if they were HTTP/1.1).
  *
@@ -48,9 +48,9 @@ function versionText(version: string): string {
 }
 
 /**
- * The refusal of an `Authorization` value that holds more than one credential. ssehub's own
- * socket reader joins repeated headers with ", ", which no credential this server accepts
- * (`Bearer <token>`, no spaces in the token) can hold: refused on both paths alike.
+ * The refusal of an `Authorization` value that holds more than one credential, as repeated
+ * headers arrive once a proxy has joined them with ", ": no credential this server accepts
+ * (`Bearer <token>`, no spaces in the token) holds one. Refused on both paths alike.
  */
 export function authorizationRefusal(authorization: string | undefined): HttpError | undefined {
   return authorization?.includes(', ') ? duplicateHeader('Authorization') : undefined;
