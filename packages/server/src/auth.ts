@@ -18,6 +18,16 @@ export type RequestHeaders = Pick<IncomingMessage, 'headers'>;
 export const TOKEN_COOKIE = 'ssehub_token';
 /** Longest user id, room name or client id accepted, in characters. */
 export const MAX_NAME_LENGTH = 256;
+
+/**
+ * The length of a name in characters (code points), as the publish API's schema counts it, so
+ * that a name one side accepts the other accepts too.
+ */
+export function nameLength(name: string): number {
+  let length = 0;
+  for (const _ of name) length++;
+  return length;
+}
 /** Clock skew tolerated on `exp`/`nbf`, in seconds. */
 const CLOCK_TOLERANCE_SECONDS = 5;
 
@@ -119,7 +129,7 @@ export class Authenticator {
   subscriber(req: RequestHeaders, url: URL): Subscriber | Promise<Subscriber> {
     if (this.#jwt === undefined) {
       const user = url.searchParams.get('user') ?? undefined;
-      if (user !== undefined && (user === '' || user.length > MAX_NAME_LENGTH)) {
+      if (user !== undefined && (user === '' || nameLength(user) > MAX_NAME_LENGTH)) {
         throw new HttpError(400, 'invalid_query', `user must be 1 to ${MAX_NAME_LENGTH} characters`);
       }
       return { userId: user, mayJoin: ANY_ROOM };
@@ -191,7 +201,7 @@ export class Authenticator {
       if (error instanceof joseErrors.JWTClaimValidationFailed) throw unauthorized('invalid_token', `invalid token: ${error.message}`);
       throw unauthorized('invalid_token', 'invalid token: it is malformed, or its signature or algorithm does not verify');
     }
-    if (payload.sub !== undefined && (typeof payload.sub !== 'string' || payload.sub === '' || payload.sub.length > MAX_NAME_LENGTH)) {
+    if (payload.sub !== undefined && (typeof payload.sub !== 'string' || payload.sub === '' || nameLength(payload.sub) > MAX_NAME_LENGTH)) {
       throw unauthorized('invalid_token', `invalid token: "sub" must be a string of 1 to ${MAX_NAME_LENGTH} characters`);
     }
     const rooms = payload.rooms;

@@ -33,6 +33,19 @@ describe('GET /events', () => {
     stream.close();
   });
 
+  it('measures ?user= and ?room= names in characters, as POST /publish does: 256 emoji pass, 257 do not', async () => {
+    const name = '😀'.repeat(256);
+    const stream = await openStream(hub.url, `/events?user=${encodeURIComponent(name)}&room=${encodeURIComponent(name)}`);
+    expect(stream.status).toBe(200);
+    await stream.until((text) => text.includes('event: connected'));
+    const published = await request(hub.url, '/publish', { method: 'POST', body: { event: 'hi', data: 1, users: [name] } });
+    expect(published.status).toBe(202);
+    await stream.until((text) => text.includes(`id: ${published.json.id}\nevent: hi\ndata: 1\n\n`));
+    stream.close();
+    const tooLong = await request(hub.url, `/events?room=${encodeURIComponent(`${name}😀`)}`);
+    expect([tooLong.status, tooLong.json?.error?.code]).toEqual([400, 'invalid_query']);
+  });
+
   it('sends a heartbeat comment every SSEHUB_HEARTBEAT_MS on an idle stream', async () => {
     const stream = await openStream(hub.url, '/events');
     await stream.until((text) => text.includes('event: connected'));

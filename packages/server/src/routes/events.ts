@@ -7,7 +7,7 @@
  */
 
 import { type ClientInit, type ConnectRequest, type Refusal, refuse, type SocketRequest } from 'ssehub';
-import { MAX_NAME_LENGTH, type RequestHeaders, type Subscriber } from '../auth.js';
+import { MAX_NAME_LENGTH, nameLength, type RequestHeaders, type Subscriber } from '../auth.js';
 import type { Route, ServerContext } from '../context.js';
 import { errorBody, HttpError, JSON_ANSWER_HEADERS } from '../errors.js';
 import { authorizationRefusal } from '../requestHead.js';
@@ -103,7 +103,7 @@ export function requestedRooms(url: URL): string[] {
     throw new HttpError(400, 'invalid_query', `at most ${MAX_ROOMS_PER_CONNECTION} rooms per connection, got ${rooms.length}`);
   }
   for (const room of rooms) {
-    if (room === '' || room.length > MAX_NAME_LENGTH) {
+    if (room === '' || nameLength(room) > MAX_NAME_LENGTH) {
       throw new HttpError(400, 'invalid_query', `room names must be 1 to ${MAX_NAME_LENGTH} characters`);
     }
   }
