@@ -11,6 +11,7 @@
 import { isIP } from 'node:net';
 import { parseArgs } from 'node:util';
 import { pino } from 'pino';
+import { canSetTcpUserTimeout } from 'ssehub';
 import { ConfigError, loadConfig, type RawSettings, SETTINGS, type SettingName, type SettingSpec } from './config.js';
 import { createServer } from './createServer.js';
 import { helpText } from './help.js';
@@ -96,6 +97,15 @@ export async function main(argv: readonly string[], env: NodeJS.ProcessEnv): Pro
     },
     'ssehub listening',
   );
+  if (config.deadPeerTimeoutMs > 0) {
+    void canSetTcpUserTimeout().then((available) => {
+      if (available) return;
+      log.warn(
+        { deadPeerTimeoutMs: config.deadPeerTimeoutMs },
+        'TCP_USER_TIMEOUT cannot be set (install the optional net-keepalive package): a subscriber whose network vanishes while data is in flight is dropped only when the OS gives up retransmitting',
+      );
+    });
+  }
   if (!auth.publishersAuthenticated && !isLoopback(config.host)) {
     log.warn({ host: config.host }, 'anyone who can reach this address can publish: set SSEHUB_PUBLISH_KEY or SSEHUB_JWT_SECRET');
   }

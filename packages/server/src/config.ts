@@ -100,6 +100,13 @@ export const SETTINGS = {
     defaultText: '15000',
     description: 'keep-alive comment interval on idle streams, 0 = off (0, or 1000..3600000)',
   },
+  deadPeerTimeoutMs: {
+    env: 'SSEHUB_DEAD_PEER_TIMEOUT_MS',
+    flag: 'dead-peer-timeout-ms',
+    arg: '<ms>',
+    defaultText: '30000',
+    description: 'drop a subscriber whose network vanished (no FIN) after this long, 0 = OS default (0, or 2000..3600000)',
+  },
   historySize: {
     env: 'SSEHUB_HISTORY_SIZE',
     flag: 'history-size',
@@ -184,6 +191,8 @@ export interface Config {
   /** `'*'`, a list of exact origins, or `undefined` for no CORS headers at all. */
   readonly corsOrigins: '*' | readonly string[] | undefined;
   readonly heartbeatMs: number;
+  /** 0 leaves sockets to the operating system's defaults. */
+  readonly deadPeerTimeoutMs: number;
   readonly historySize: number;
   /** 0 means unlimited. */
   readonly maxClients: number;
@@ -353,6 +362,7 @@ const schema = z
         return typeof parsed === 'string' && parsed !== '*' ? fail(ctx, parsed) : parsed;
       }),
     heartbeatMs: integer(15_000, 1000, 3_600_000, true),
+    deadPeerTimeoutMs: integer(30_000, 2000, 3_600_000, true),
     historySize: integer(10_000, 0, 1_000_000),
     maxClients: integer(10_000, 1, 10_000_000, true),
     maxClientsPerUser: integer(0, 1, 1_000_000, true),
@@ -436,6 +446,7 @@ export function loadConfig(input: { env?: NodeJS.ProcessEnv; flags?: RawSettings
     publishKey: value.publishKey,
     corsOrigins: value.corsOrigins,
     heartbeatMs: value.heartbeatMs,
+    deadPeerTimeoutMs: value.deadPeerTimeoutMs,
     historySize: value.historySize,
     maxClients: value.maxClients,
     maxClientsPerUser: value.maxClientsPerUser,

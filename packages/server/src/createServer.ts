@@ -91,6 +91,7 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
   const hub = createHub({
     authenticate: (request) => (authenticate as ReturnType<typeof authenticateSubscriber>)(request),
     heartbeatMs: config.heartbeatMs,
+    deadPeerTimeoutMs: config.deadPeerTimeoutMs,
     history: config.historySize === 0 ? false : { maxEvents: config.historySize },
     ...(config.maxClients > 0 ? { maxClients: config.maxClients } : {}),
     ...(config.maxClientsPerUser > 0 ? { maxClientsPerUser: config.maxClientsPerUser } : {}),

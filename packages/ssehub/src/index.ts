@@ -38,6 +38,7 @@ export {
 } from './hub/types.js';
 export * from './protocol/index.js';
 export { createNodeStream, createWebStream, type StreamOptions } from './stream/createStream.js';
+export { canSetTcpUserTimeout } from './stream/DeadPeerGuard.js';
 export { SSE_HEADERS } from './stream/headers.js';
 export type { NodeRequest, NodeResponse } from './stream/NodeSink.js';
 export { type OverflowPolicy, SseStream, type StreamQueueOptions } from './stream/SseStream.js';

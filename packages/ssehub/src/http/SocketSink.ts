@@ -12,6 +12,7 @@ import { streamHead } from './responseHead.js';
  */
 export class SocketSink extends DrainAwaitingSink implements Sink {
   readonly #socket: Socket;
+  readonly socket: Socket;
   // Built (and its headers checked) when the stream opens; sent with the first write.
   readonly #head: Buffer;
   #headSent = false;
@@ -19,6 +20,7 @@ export class SocketSink extends DrainAwaitingSink implements Sink {
   constructor(socket: Socket, events: SinkEvents, extraHeaders: Readonly<Record<string, string>> | undefined) {
     super(events);
     this.#socket = socket;
+    this.socket = socket;
     this.#head = streamHead(extraHeaders);
   }
 

@@ -10,6 +10,7 @@ import { encodeComment, encodeEvent, encodeRetryText } from '../protocol/encodeE
 import { DEFAULT_MAX_LAST_EVENT_ID_LENGTH } from '../protocol/lastEventId.js';
 import { assertSingleLineField } from '../protocol/validateField.js';
 import { createWebStream, type StreamOptions } from '../stream/createStream.js';
+import { DeadPeerGuard } from '../stream/DeadPeerGuard.js';
 import type { NodeRequest, NodeResponse } from '../stream/NodeSink.js';
 import { DEFAULT_MAX_QUEUE_BYTES, type SseStream } from '../stream/SseStream.js';
 import { Audience, type AudiencePublisher, type SendOptions } from './Audience.js';
@@ -113,6 +114,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
   readonly #ephemeralRooms: ReadonlySet<string>;
   readonly #ephemeralEvents: ReadonlySet<string>;
   readonly #heartbeat: NodeJS.Timeout | undefined;
+  readonly #deadPeers: DeadPeerGuard | undefined;
   readonly #deliver = (message: BackendMessage): void => this.#deliverLocal(message);
   #ready: Promise<void> | undefined;
   // Pending until the backend is subscribed; connections wait for it, then go synchronous.
@@ -161,6 +163,11 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
         this.#subscribing = undefined;
       });
     } else this.#start(head);
+    const deadPeerTimeoutMs = options.deadPeerTimeoutMs ?? 30_000;
+    if (!(Number.isSafeInteger(deadPeerTimeoutMs) && deadPeerTimeoutMs >= 0)) {
+      throw new RangeError('deadPeerTimeoutMs must be a non-negative integer (0 turns it off)');
+    }
+    if (deadPeerTimeoutMs > 0) this.#deadPeers = new DeadPeerGuard(deadPeerTimeoutMs);
     const heartbeatMs = options.heartbeatMs ?? 15_000;
     if (heartbeatMs > 0) {
       this.#heartbeat = setInterval(() => this.#beat(heartbeatMs), heartbeatMs);
@@ -579,6 +586,8 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     // Written now rather than at the end of the loop turn: nothing else is due to this
     // client yet, and the head and greeting leave in the same system call either way.
     stream.flush();
+    const socket = stream.socket;
+    if (socket !== undefined) this.#deadPeers?.watch(socket);
     this.counters.connections++;
     if (this.#logsDebug) this.#logger.debug({ clientId: client.id, userId: client.userId }, 'ssehub: client connected');
     return client;
@@ -826,6 +835,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
 
   async #shutdown(timeoutMs: number): Promise<void> {
     if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    this.#deadPeers?.stop();
     const retry = this.#retryBytes;
     const streams: SseStream[] = [];
     for (const client of this.#clients.values()) {

@@ -110,6 +110,13 @@ export interface HubOptions<Events extends EventMap = Record<string, unknown>, M
    * @defaultValue 60000
    */
   stallTimeoutMs?: number;
+  /**
+   * Time after which a peer that vanished without closing (network gone, laptop shut) is
+   * dropped, in ms: TCP keep-alive for idle connections and, with the optional `net-keepalive`
+   * package installed, `TCP_USER_TIMEOUT` while bytes are in flight (see the README's limits).
+   * `0` leaves sockets as the operating system sets them. @defaultValue 30000
+   */
+  deadPeerTimeoutMs?: number;
   /** `retry:` hint sent at connect and at shutdown, in ms (a non-negative integer, or `createHub` throws `InvalidFieldError`); `false` sends none. @defaultValue 2000 */
   retryMs?: number | false;
   /**

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Http2ServerRequest, Http2ServerResponse } from 'node:http2';
+import type { Socket } from 'node:net';
 import { DrainAwaitingSink } from './DrainAwaitingSink.js';
 import { SSE_HEADERS, SSE_HEADERS_HTTP1 } from './headers.js';
 import type { Sink, SinkEvents } from './Sink.js';
@@ -53,10 +54,12 @@ function withExtraHeaders(extra: Record<string, string>, http2: boolean): Record
 class NodeSink extends DrainAwaitingSink implements Sink {
   readonly #res: NodeResponseLike;
   readonly #http1: boolean;
+  readonly socket: Socket | undefined;
   #headSent = false;
 
-  constructor(res: NodeResponseLike, http1: boolean, events: SinkEvents) {
+  constructor(res: NodeResponseLike, http1: boolean, events: SinkEvents, socket: Socket | undefined) {
     super(events);
+    this.socket = socket;
     this.#res = res;
     this.#http1 = http1;
   }
@@ -120,5 +123,6 @@ export function openNodeSink(req: NodeRequest, response: NodeResponse, events: S
   // dies first: the stream would stay registered without a socket. The socket itself tells.
   if (!http2) (req as IncomingMessage).socket.once('close', closed);
   if (res.destroyed) queueMicrotask(closed);
-  return new NodeSink(res, !http2, events);
+  const socket = http2 ? (req as Http2ServerRequest).stream.session?.socket : (req as IncomingMessage).socket;
+  return new NodeSink(res, !http2, events, socket as Socket | undefined);
 }

@@ -1,3 +1,5 @@
+import type { Socket } from 'node:net';
+
 /**
  * The transport under one SSE stream: a Node `http`/`http2` response or a Web
  * `ReadableStream`. The stream writes whole chunks; the sink reports backpressure through
@@ -16,6 +18,8 @@ export interface Sink {
    * one write (for transports whose head is already out, it is absent).
    */
   flushHead?(): void;
+  /** The TCP socket under the stream, when the transport has one of its own (not a Web body). */
+  readonly socket?: Socket | undefined;
 }
 
 /** Callbacks a sink uses to tell its stream about the transport. Set once per connection. */

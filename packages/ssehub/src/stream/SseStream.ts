@@ -1,3 +1,4 @@
+import type { Socket } from 'node:net';
 import { StreamClosedError } from '../errors.js';
 import { encodeComment, encodeEvent, encodeRetry } from '../protocol/encodeEvent.js';
 import type { LastEventIdClaim } from '../protocol/lastEventId.js';
@@ -117,6 +118,11 @@ export class SseStream implements Flushable, SinkEvents {
   /** True when this side ended the stream (`close()`/`destroy()`), not the peer. */
   get endedLocally(): boolean {
     return this.#endedLocally;
+  }
+
+  /** The TCP socket under the stream (for a Web `Response` body there is none to reach). */
+  get socket(): Socket | undefined {
+    return this.#sink.socket;
   }
 
   /** Bytes queued for this client and not yet handed to the transport. */
