@@ -32,6 +32,7 @@ export type ErrorCode =
   | 'hub_full'
   | 'too_many_connections'
   | 'shutting_down'
+  | 'backend_unavailable'
   | 'internal_error';
 
 /** An error answered as JSON with its status, code and extra headers (`Retry-After`, `Allow`…). */

@@ -11,9 +11,8 @@ export type SseHubErrorCode =
   | 'ERR_SSEHUB_STREAM_CLOSED'
   | 'ERR_SSEHUB_HUB_CLOSED'
   | 'ERR_SSEHUB_CLIENT_NOT_FOUND'
-  | 'ERR_SSEHUB_ROOM_NOT_FOUND'
-  | 'ERR_SSEHUB_QUEUE_OVERFLOW'
-  | 'ERR_SSEHUB_REFUSED';
+  | 'ERR_SSEHUB_REFUSED'
+  | 'ERR_SSEHUB_BACKEND';
 
 /** Base class of every error ssehub throws on purpose. */
 export class SseHubError extends Error {
@@ -97,5 +96,16 @@ export class ConnectionRefusedError extends SseHubError {
     this.retryAfter = retryAfter;
     this.headers = answer.headers;
     this.body = answer.body;
+  }
+}
+
+/**
+ * The backend failed: it could not be subscribed to, or it refused or lost an append (Redis
+ * down, say). A publish that rejects with it was not published; `cause` holds the backend's
+ * own error.
+ */
+export class BackendError extends SseHubError {
+  constructor(message: string, options?: ErrorOptions) {
+    super('ERR_SSEHUB_BACKEND', message, options);
   }
 }

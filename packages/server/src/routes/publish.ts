@@ -5,7 +5,7 @@
  */
 
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import { HubClosedError, InvalidFieldError } from 'ssehub';
+import { BackendError, HubClosedError, InvalidFieldError } from 'ssehub';
 import { z } from 'zod';
 import { MAX_NAME_LENGTH, type Publisher } from '../auth.js';
 import type { Route, ServerContext } from '../context.js';
@@ -164,25 +164,29 @@ function parseJson(body: Buffer): unknown {
 export function publishRoute(ctx: ServerContext): Route {
   const { hub, config, auth, cors, rateLimiter, metrics } = ctx;
 
-  const publish = async (item: PublishItem): Promise<string> => {
-    const target =
-      item.rooms === undefined && item.users === undefined && item.clients === undefined
-        ? { all: true }
-        : {
-            ...(item.rooms === undefined ? {} : { rooms: item.rooms }),
-            ...(item.users === undefined ? {} : { users: item.users }),
-            ...(item.clients === undefined ? {} : { clients: item.clients }),
-          };
+  /** Publishes the whole batch as one unit: every item, with consecutive ids, or none. */
+  const publishAll = async (items: readonly PublishItem[]): Promise<string[]> => {
+    const messages = items.map((item) => ({
+      event: item.event,
+      data: item.data,
+      target:
+        item.rooms === undefined && item.users === undefined && item.clients === undefined
+          ? { all: true }
+          : {
+              ...(item.rooms === undefined ? {} : { rooms: item.rooms }),
+              ...(item.users === undefined ? {} : { users: item.users }),
+              ...(item.clients === undefined ? {} : { clients: item.clients }),
+            },
+      ...(item.history === undefined ? {} : { history: item.history }),
+    }));
     try {
-      return await hub.publish({
-        event: item.event,
-        data: item.data,
-        target,
-        ...(item.history === undefined ? {} : { history: item.history }),
-      });
+      return await hub.publishMany(messages);
     } catch (error) {
       if (error instanceof HubClosedError) throw new HttpError(503, 'shutting_down', 'the hub is shutting down', { 'retry-after': '5' });
       if (error instanceof InvalidFieldError) throw new HttpError(400, 'invalid_event_name', error.message);
+      if (error instanceof BackendError) {
+        throw new HttpError(503, 'backend_unavailable', 'the backend is unavailable: nothing was published', { 'retry-after': '1' });
+      }
       throw error;
     }
   };
@@ -220,9 +224,7 @@ export function publishRoute(ctx: ServerContext): Route {
       }
       const body = parseJson(await readBody(req, config.maxBodyBytes));
       const { items, batch } = parsePublishBody(body, config);
-      // One after another, so that ids (and delivery) follow the order of the batch.
-      const ids: string[] = [];
-      for (const item of items) ids.push(await publish(item));
+      const ids = await publishAll(items);
       sendJson(res, 202, batch ? { ids } : { id: ids[0] });
     },
     OPTIONS: (req, res) => cors.preflight(req, res, PUBLISH_CORS),

@@ -1,13 +1,20 @@
 /**
- * The backend contract: how hubs share events. Every publish goes through a backend, which
- * gives the event its place in the sequence and hands it back to every hub sharing the backend
- * (the publishing hub included), which then delivers it to its own connections.
+ * The backend contract: how hubs share events. A backend is an ordered log. Every publish is
+ * appended to it, which gives the event its place (its `seq`); the backend hands every appended
+ * event to every subscribed hub (the publishing hub included), which delivers it to its own
+ * connections; and the log can be read after a position, which is how a reconnecting client
+ * catches up, on any hub.
  *
  * A backend must:
- * 1. assign each message a `seq` greater than every earlier one within the same `epoch`;
- * 2. deliver every message to every subscribed hub exactly once, in `seq` order;
- * 3. change `epoch` whenever its sequence restarts (memory lost, Redis flushed), so that ids
- *    from before can never be mistaken for new ones.
+ * 1. give each appended message a `seq` one greater than the one before it, within an `epoch`;
+ * 2. append a batch whole or not at all, with consecutive seqs;
+ * 3. deliver every message to every subscribed hub, in `seq` order, exactly once, as far as it
+ *    can. A hub tolerates less: it puts late messages back in order, drops repeats, and fills a
+ *    hole from `read` (or tells the affected clients it cannot) — never a silent gap;
+ * 4. keep messages published with `history: true` for `read`, within its bounds, and know from
+ *    which seq on it still has every one of them;
+ * 5. change `epoch` whenever its sequence restarts (memory lost, Redis flushed), so that ids from
+ *    before can never be mistaken for new ones.
  * @module
  */
 
@@ -30,7 +37,7 @@ export interface MessageDraft {
   /** The payload, already a string (JSON for non-string values). */
   readonly data: string;
   readonly target: Target;
-  /** Whether the event is kept in the resume history. */
+  /** Whether the event is kept for resume. */
   readonly history: boolean;
 }
 
@@ -40,23 +47,71 @@ export interface BackendMessage extends MessageDraft {
   readonly seq: number;
 }
 
-/** Where a backend's sequence stands: its epoch and the last seq it assigned (0 for none). */
-export interface BackendHead {
+/** A place in a backend's sequence: after the event `seq` of `epoch` (0 before the first). */
+export interface LogPosition {
   readonly epoch: string;
   readonly seq: number;
 }
 
+/** Why the log cannot be read after a position. */
+export type UnreadableReason =
+  /** The position is from another sequence (another backend, or before a restart). */
+  | 'unknown-epoch'
+  /** Events after the position have been forgotten (history bounds). */
+  | 'stale'
+  /** The position is past the newest event: no such event was ever appended. */
+  | 'ahead';
+
+/** The answer to "what was kept after this position?". */
+export type LogRead =
+  | {
+      readonly ok: true;
+      /** Kept messages after the position, in seq order; at most the `limit` asked for. */
+      readonly messages: readonly BackendMessage[];
+      /**
+       * The read is complete up to this seq: any seq up to it that is not in `messages` was not
+       * kept (`history: false`). Below `head` when the limit cut the read short.
+       */
+      readonly through: number;
+      /** The newest seq of the log when it was read. */
+      readonly head: number;
+    }
+  | { readonly ok: false; readonly reason: UnreadableReason; readonly head: LogPosition };
+
+/** What a backend's log holds, for status pages. */
+export interface LogStats {
+  /** Messages kept for resume. */
+  readonly size: number;
+  /** Memory they hold, as counted against the log's byte bound. */
+  readonly bytes: number;
+  /** Oldest and newest kept seqs (undefined when none is kept). */
+  readonly oldestSeq: number | undefined;
+  readonly newestSeq: number | undefined;
+}
+
+/** Receives every message of a backend, in seq order as far as the backend can. */
+export type BackendListener = (message: BackendMessage) => void;
+
 /** The contract every backend implements. Kept small on purpose; see the module comment. */
 export interface Backend {
   /**
-   * Starts delivering every message published on this backend, by any hub, to `deliver`,
-   * in `seq` order. Resolves with the head of the sequence at that moment.
+   * Starts delivering every message appended by any hub to `listener`. Resolves with the head of
+   * the sequence at that moment: messages after it are delivered, messages up to it are not.
    */
-  subscribe(deliver: (message: BackendMessage) => void): Promise<BackendHead> | BackendHead;
-  /** Stops delivering to `deliver`. */
-  unsubscribe(deliver: (message: BackendMessage) => void): Promise<void> | void;
-  /** Assigns the next seq to `draft`, shares it with every subscriber and returns it. */
-  publish(draft: MessageDraft): Promise<BackendMessage> | BackendMessage;
+  subscribe(listener: BackendListener): Promise<LogPosition> | LogPosition;
+  /** Stops delivering to `listener`. */
+  unsubscribe(listener: BackendListener): Promise<void> | void;
+  /**
+   * Appends `drafts` as one unit (consecutive seqs, all or none) and shares them with every
+   * subscriber. Resolves with the messages, in order; rejects without appending any of them.
+   */
+  append(drafts: readonly MessageDraft[]): Promise<readonly BackendMessage[]> | readonly BackendMessage[];
+  /** Reads up to `limit` kept messages after `after`. */
+  read(after: LogPosition, limit: number): Promise<LogRead> | LogRead;
+  /** Whether this backend keeps any event for resume. */
+  readonly keepsHistory: boolean;
+  /** What the log holds now, when the backend can tell cheaply. */
+  stats?(): LogStats;
   /** Releases the backend's resources (connections, timers). */
   close(): Promise<void> | void;
 }

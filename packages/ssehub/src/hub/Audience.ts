@@ -11,7 +11,7 @@ export interface SendOptions {
   history?: boolean;
 }
 
-/** @internal What an audience publishes through (the hub). */
+/** What an audience publishes through (the hub hands each audience its own, private one). */
 export interface AudiencePublisher {
   publishTo(target: Target, event: string | undefined, data: unknown, options: SendOptions | undefined): Promise<string>;
 }
@@ -33,7 +33,7 @@ export class Audience<Events extends EventMap = Record<string, unknown>> {
   readonly target: Target;
   readonly #publisher: AudiencePublisher;
 
-  /** @internal Audiences come from `hub.to…()`. */
+  /** Audiences come from `hub.to…()` (the type is exported, the constructor is not part of the API). */
   constructor(publisher: AudiencePublisher, target: Target) {
     this.#publisher = publisher;
     this.target = target;
@@ -61,7 +61,8 @@ export class Audience<Events extends EventMap = Record<string, unknown>> {
 
   /**
    * Publishes `event` with `data` (strings as they are, anything else as JSON). Resolves with
-   * the event id the recipients see; rejects with `HubClosedError` or `InvalidFieldError`.
+   * the event id the recipients see; rejects with `HubClosedError`, `InvalidFieldError`,
+   * `InvalidDataError` or `BackendError` (nothing was published then).
    */
   send<K extends EventName<Events>>(event: K, data: Events[K], options?: SendOptions): Promise<string> {
     return this.#publisher.publishTo(this.target, event, data, options);

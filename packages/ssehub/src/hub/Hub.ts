@@ -1,27 +1,31 @@
 import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import type { Backend, BackendHead, BackendMessage, MessageDraft, Target } from '../backends/Backend.js';
+import type { Backend, LogPosition, MessageDraft, Target } from '../backends/Backend.js';
 import { MemoryBackend } from '../backends/MemoryBackend.js';
-import { ClientNotFoundError, ConnectionRefusedError, HubClosedError } from '../errors.js';
-import { assertValidHeaders } from '../http/assertValidHeaders.js';
-import type { SocketRequest } from '../http/requestHead.js';
-import { sealConnection } from '../http/sealConnection.js';
-import { encodeComment, encodeEvent, encodeRetryText } from '../protocol/encodeEvent.js';
-import { DEFAULT_MAX_LAST_EVENT_ID_LENGTH } from '../protocol/lastEventId.js';
+import { BackendError, ClientNotFoundError, ConnectionRefusedError, HubClosedError, SseHubError } from '../errors.js';
+import { encodeEventText, encodeRetryText } from '../protocol/encodeEvent.js';
+import { formatEventId, parseEventId } from '../protocol/eventId.js';
+import { readLastEventId } from '../protocol/lastEventId.js';
 import { assertSingleLineField } from '../protocol/validateField.js';
-import { createWebStream, type StreamOptions } from '../stream/createStream.js';
 import { DeadPeerGuard } from '../stream/DeadPeerGuard.js';
 import type { NodeRequest, NodeResponse } from '../stream/NodeSink.js';
-import { DEFAULT_MAX_QUEUE_BYTES, type SseStream } from '../stream/SseStream.js';
+import { SseStream, type StreamQueueOptions } from '../stream/SseStream.js';
+import { assertValidHeaders } from '../transports/assertValidHeaders.js';
+import type { Connection } from '../transports/Connection.js';
+import { NodeConnection } from '../transports/node/NodeConnection.js';
+import { WebConnection } from '../transports/web/WebConnection.js';
+import { Admission } from './Admission.js';
 import { Audience, type AudiencePublisher, type SendOptions } from './Audience.js';
-import { Client, type ClientOwner } from './Client.js';
-import { type AnswerableRequest, NodeConnectRequest, SocketConnectRequest, webConnectRequest } from './connectRequest.js';
+import type { ResetReason } from './builtinEvents.js';
+import { Client } from './Client.js';
+import { Cursor, type CursorHost } from './Cursor.js';
+import { Delivery, type DeliveryHost } from './Delivery.js';
 import { dataText } from './dataText.js';
-import { formatEventId } from './eventId.js';
-import { History, type HistoryEntry, type HistoryStats, type ResetReason } from './History.js';
-import { answerNodeRefusal, refusal, webRefusal } from './refusal.js';
-import type { TargetMatcher } from './TargetMatcher.js';
-import type { ClientInit, ConnectRequest, DisconnectReason, EventMap, HubOptions, Logger, Refusal } from './types.js';
+import { HUB_DEFAULTS, MIN_LAST_EVENT_ID_LENGTH } from './defaults.js';
+import { Heartbeat } from './Heartbeat.js';
+import { Member, type MemberOwner } from './Member.js';
+import { Registry } from './Registry.js';
+import { refusal, refusalAnswer } from './refusal.js';
+import type { ClientInit, DisconnectReason, EventMap, EventName, HubOptions, Logger, PublishInfo, Refusal } from './types.js';
 
 /** Running totals of a hub since it started. */
 export interface HubCounters {
@@ -43,8 +47,21 @@ export interface HubCounters {
   replays: number;
   /** Events written by resumes. */
   replayedEvents: number;
-  /** Resets sent because a Last-Event-ID could not be resumed from. */
+  /** Reset events sent (a Last-Event-ID that could not be resumed from, or missed events). */
   resets: number;
+  /** Holes in the backend's delivery the log could not fill, and restarts of its sequence. */
+  gaps: number;
+}
+
+/** What the resume history holds, for status pages. */
+export interface HistoryStats {
+  readonly size: number;
+  /** Memory held, as counted against the history's byte bound. */
+  readonly bytes: number;
+  readonly oldestId: string | undefined;
+  readonly newestId: string | undefined;
+  /** The id a client is at after every event this hub has delivered (also sent with a reset). */
+  readonly headId: string;
 }
 
 /** A snapshot for status pages. */
@@ -56,14 +73,18 @@ export interface HubStats {
   counters: Readonly<HubCounters>;
 }
 
-// The longest id a hub makes: a 32-character epoch, a dash and a 16-digit seq.
-const MIN_LAST_EVENT_ID_LENGTH = 64;
-const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
-const HEARTBEAT = encodeComment();
+/** An event described as data, as an HTTP API receives it; `data` typed by the event name. */
+export type PublishMessage<Events extends EventMap = Record<string, unknown>> =
+  | {
+      [K in EventName<Events>]: { event: K; data: Events[K]; target: Target; history?: boolean };
+    }[EventName<Events>]
+  | { event?: undefined; data: unknown; target: Target; history?: boolean };
 
-// What `#decide` concludes: who the client is, or why it is refused.
 type Decision<Meta> = ClientInit<Meta> | ConnectionRefusedError;
 type MaybePromise<T> = T | Promise<T>;
+
+const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const METHOD_NOT_ALLOWED = refusal(405, 'use GET to open an event stream', undefined, { headers: { allow: 'GET' } });
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
   return typeof (value as Promise<T> | undefined)?.then === 'function';
@@ -73,13 +94,26 @@ function isRefusal(value: object): value is Refusal {
   return typeof (value as Refusal).refuse === 'number';
 }
 
+function assertTarget(target: Target): void {
+  if (typeof target !== 'object' || target === null) throw new TypeError('A target must be an object');
+  for (const list of [target.clients, target.users, target.rooms]) {
+    if (list === undefined) continue;
+    if (!Array.isArray(list) || !list.every((name) => typeof name === 'string')) {
+      throw new TypeError('Target ids and room names must be arrays of strings');
+    }
+  }
+}
+
 /**
  * A hub of Server-Sent Events connections: clients, users and rooms, typed events, limits,
  * heartbeat, resume, graceful shutdown. Create one with {@link createHub}.
+ *
+ * Its parts, each in its own module: the {@link Registry} of connections, {@link Admission}
+ * (limits), {@link Delivery} (events from the backend, in order, to their recipients), one
+ * {@link Cursor} per catching-up connection, the {@link Heartbeat}, and the transports, which
+ * all reach it through {@link Hub.accept}. This class puts them together.
  */
-export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends object = Record<string, unknown>>
-  implements ClientOwner<Events, Meta>, AudiencePublisher
-{
+export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends object = Record<string, unknown>> {
   /** Running totals since the hub started. */
   readonly counters: HubCounters = {
     connections: 0,
@@ -92,92 +126,113 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     replays: 0,
     replayedEvents: 0,
     resets: 0,
+    gaps: 0,
   };
 
   readonly #options: HubOptions<Events, Meta>;
   readonly #backend: Backend;
   readonly #ownsBackend: boolean;
   readonly #logger: Logger;
-  // Per-connection debug lines cost an object each: built only when a logger was given that
-  // logs at debug level (pino's `isLevelEnabled`, when it has one; asked once per line).
-  get #logsDebug(): boolean {
-    const logger = this.#logger as Logger & { isLevelEnabled?: (level: string) => boolean };
-    if (logger === SILENT) return false;
-    return typeof logger.isLevelEnabled === 'function' ? logger.isLevelEnabled('debug') : true;
-  }
-  readonly #history: History;
-  readonly #streamOptions: StreamOptions;
-  readonly #clients = new Map<string, Client<Events, Meta>>();
-  readonly #users = new Map<string, Set<Client<Events, Meta>>>();
-  readonly #rooms = new Map<string, Set<Client<Events, Meta>>>();
-  readonly #leaving = new WeakMap<Client<Events, Meta>, DisconnectReason>();
+  readonly #registry = new Registry();
+  readonly #admission: Admission;
+  readonly #delivery: Delivery;
+  readonly #heartbeat: Heartbeat | undefined;
+  readonly #deadPeers: DeadPeerGuard | undefined;
+  readonly #members: MemberOwner;
+  readonly #cursors: CursorHost;
+  readonly #publisher: AudiencePublisher;
   readonly #ephemeralRooms: ReadonlySet<string>;
   readonly #ephemeralEvents: ReadonlySet<string>;
-  readonly #heartbeat: NodeJS.Timeout | undefined;
-  readonly #deadPeers: DeadPeerGuard | undefined;
-  readonly #deliver = (message: BackendMessage): void => this.#deliverLocal(message);
-  #ready: Promise<void> | undefined;
-  // Pending until the backend is subscribed; connections wait for it, then go synchronous.
-  #subscribing: Promise<void> | undefined;
-  #stamp = 0;
-  #pending = 0;
-  // Places reserved per user by connections still in setup (see `#decide`).
-  readonly #pendingByUser = new Map<string, number>();
-  #closing: Promise<void> | undefined;
+  readonly #streamOptions: StreamQueueOptions;
+  readonly #maxQueueBytes: number;
+  readonly #maxLastEventIdLength: number;
+  readonly #headers: Readonly<Record<string, string>> | undefined;
+  readonly #connectedEvent: string | false;
+  readonly #resetEvent: string;
   // The `retry:` hint every connection starts with (none with `retryMs: false`), encoded once.
   readonly #retryText: string;
   readonly #retryBytes: Buffer | undefined;
+  readonly #ready: Promise<void>;
+  // Pending until the backend is subscribed; connections wait for it, then go synchronous.
+  #subscribing: Promise<void> | undefined;
+  // Why the backend could not be subscribed to, if it could not.
+  #failure: BackendError | undefined;
+  #closing: Promise<void> | undefined;
 
   constructor(options: HubOptions<Events, Meta> = {}) {
     this.#options = options;
+    if (options.backend !== undefined && options.history !== undefined) {
+      throw new TypeError(
+        'history applies to the default backend: give its bounds to your backend instead (new MemoryBackend({ history }))',
+      );
+    }
     this.#ownsBackend = options.backend === undefined;
-    this.#backend = options.backend ?? new MemoryBackend();
+    this.#backend = options.backend ?? new MemoryBackend(options.history === undefined ? {} : { history: options.history });
     this.#logger = options.logger ?? SILENT;
-    this.#history = new History(options.history === false ? { maxEvents: 0 } : options.history);
     this.#ephemeralRooms = new Set(options.ephemeralRooms);
     this.#ephemeralEvents = new Set(options.ephemeralEvents);
-    if (options.resetEvent !== undefined) assertSingleLineField('event', options.resetEvent);
-    if (options.connectedEvent) assertSingleLineField('event', options.connectedEvent);
+    this.#resetEvent = options.resetEvent ?? HUB_DEFAULTS.resetEvent;
+    this.#connectedEvent = options.connectedEvent ?? HUB_DEFAULTS.connectedEvent;
+    assertSingleLineField('event', this.#resetEvent);
+    if (this.#connectedEvent !== false) assertSingleLineField('event', this.#connectedEvent);
     // A bad header would otherwise fail every connection, one by one.
     if (options.headers !== undefined) assertValidHeaders(options.headers);
-    this.#retryText = options.retryMs === false ? '' : encodeRetryText(options.retryMs ?? 2000);
+    this.#headers = options.headers === undefined ? undefined : Object.freeze({ ...options.headers });
+    this.#retryText = options.retryMs === false ? '' : encodeRetryText(options.retryMs ?? HUB_DEFAULTS.retryMs);
     this.#retryBytes = this.#retryText === '' ? undefined : Buffer.from(this.#retryText);
     if (options.maxLastEventIdLength !== undefined && !(options.maxLastEventIdLength >= MIN_LAST_EVENT_ID_LENGTH)) {
       // Shorter than the hub's own ids, every resume would be refused as too long, forever.
       throw new RangeError(`maxLastEventIdLength must be at least ${MIN_LAST_EVENT_ID_LENGTH}`);
     }
+    this.#maxLastEventIdLength = options.maxLastEventIdLength ?? HUB_DEFAULTS.maxLastEventIdLength;
+    this.#maxQueueBytes = options.maxQueueBytes ?? HUB_DEFAULTS.maxQueueBytes;
     this.#streamOptions = {
-      maxLastEventIdLength: options.maxLastEventIdLength ?? DEFAULT_MAX_LAST_EVENT_ID_LENGTH,
       ...(options.maxQueueBytes === undefined ? {} : { maxQueueBytes: options.maxQueueBytes }),
       ...(options.overflow === undefined ? {} : { overflow: options.overflow }),
-      ...(options.headers === undefined ? {} : { headers: Object.freeze({ ...options.headers }) }),
     };
-    const head = this.#backend.subscribe(this.#deliver);
-    if (isPromise(head)) {
-      const subscribing = head.then(
-        (resolved) => this.#start(resolved),
-        (error: unknown) => this.#error(error, undefined),
-      );
-      this.#ready = subscribing;
-      this.#subscribing = subscribing.then(() => {
-        this.#subscribing = undefined;
-      });
-    } else this.#start(head);
-    const deadPeerTimeoutMs = options.deadPeerTimeoutMs ?? 30_000;
+    this.#admission = new Admission(
+      {
+        maxClients: options.maxClients ?? Number.POSITIVE_INFINITY,
+        maxClientsPerUser: options.maxClientsPerUser ?? Number.POSITIVE_INFINITY,
+        perUserLimit: options.perUserLimit ?? 'refuse',
+      },
+      this.#registry,
+    );
+    this.#members = this.#memberOwner();
+    this.#publisher = { publishTo: (target, event, data, sendOptions) => this.#publishTo(target, event, data, sendOptions) };
+    this.#delivery = new Delivery(this.#deliveryHost(options.gapTimeoutMs ?? HUB_DEFAULTS.gapTimeoutMs));
+    this.#cursors = this.#cursorHost();
+
+    const deadPeerTimeoutMs = options.deadPeerTimeoutMs ?? HUB_DEFAULTS.deadPeerTimeoutMs;
     if (!(Number.isSafeInteger(deadPeerTimeoutMs) && deadPeerTimeoutMs >= 0)) {
       throw new RangeError('deadPeerTimeoutMs must be a non-negative integer (0 turns it off)');
     }
     if (deadPeerTimeoutMs > 0) this.#deadPeers = new DeadPeerGuard(deadPeerTimeoutMs);
-    const heartbeatMs = options.heartbeatMs ?? 15_000;
+    const heartbeatMs = options.heartbeatMs ?? HUB_DEFAULTS.heartbeatMs;
     if (heartbeatMs > 0) {
-      this.#heartbeat = setInterval(() => this.#beat(heartbeatMs), heartbeatMs);
-      this.#heartbeat.unref();
+      this.#heartbeat = new Heartbeat(
+        {
+          registry: this.#registry,
+          removed: (member) => this.#removed(member),
+          stalled: (member) => {
+            member.leaving ??= 'stalled';
+            this.counters.slowDisconnects++;
+            member.stream.destroy();
+          },
+        },
+        heartbeatMs,
+        options.stallTimeoutMs ?? HUB_DEFAULTS.stallTimeoutMs,
+      );
     }
+    this.#ready = this.#subscribe();
   }
 
-  /** Resolves once the backend is subscribed (at once for the memory backend). */
+  /**
+   * Resolves once the backend is subscribed (at once for the memory backend); rejects with a
+   * `BackendError` when it cannot be, and the hub then refuses connections (503) and publishes.
+   */
   ready(): Promise<void> {
-    return this.#ready ?? Promise.resolve();
+    return this.#ready;
   }
 
   /** True after `close()` was called. */
@@ -185,63 +240,95 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     return this.#closing !== undefined;
   }
 
-  // ── Targeting ──────────────────────────────────────────────────────────────────────────
+  // ── Targeting and publishing ───────────────────────────────────────────────────────────
 
   /** An audience from a target object: `hub.to({ rooms: ['a'], users: ['u1'] })`. */
   to(target: Target): Audience<Events> {
-    return new Audience(this, { ...target });
+    assertTarget(target);
+    return new Audience(this.#publisher, { ...target });
   }
 
   /** Every connection. */
   toAll(): Audience<Events> {
-    return new Audience(this, { all: true });
+    return new Audience(this.#publisher, { all: true });
   }
 
   /** Every connection in these rooms. */
   toRoom(...rooms: string[]): Audience<Events> {
-    return new Audience<Events>(this, {}).toRoom(...rooms);
+    return new Audience<Events>(this.#publisher, {}).toRoom(...rooms);
   }
 
   /** Every connection of these users. */
   toUser(...userIds: string[]): Audience<Events> {
-    return new Audience<Events>(this, {}).toUser(...userIds);
+    return new Audience<Events>(this.#publisher, {}).toUser(...userIds);
   }
 
   /** These connections. */
   toClient(...clientIds: string[]): Audience<Events> {
-    return new Audience<Events>(this, {}).toClient(...clientIds);
+    return new Audience<Events>(this.#publisher, {}).toClient(...clientIds);
   }
 
   /** Sends `event` to every connection. Shorthand for `hub.toAll().send(event, data)`. */
-  broadcast<K extends keyof Events & string>(event: K, data: Events[K], options?: SendOptions): Promise<string> {
-    return this.publishTo({ all: true }, event, data, options);
+  broadcast<K extends EventName<Events>>(event: K, data: Events[K], options?: SendOptions): Promise<string> {
+    return this.#publishTo({ all: true }, event, data, options);
   }
 
   /**
-   * Publishes an event described as data, as an HTTP API receives it. `event` may be omitted
-   * (the browser sees a `message` event). Resolves with the event id.
+   * Publishes an event described as data, as an HTTP API receives it; `data` is typed by the
+   * event name. `event` may be omitted (the browser sees a `message` event). Resolves with the
+   * event id.
    */
-  publish(message: { event?: (keyof Events & string) | undefined; data: unknown; target: Target; history?: boolean }): Promise<string> {
-    const options = message.history === undefined ? undefined : { history: message.history };
-    return this.publishTo(message.target, message.event, message.data, options);
+  publish(message: PublishMessage<Events>): Promise<string> {
+    return this.publishMany([message]).then((ids) => ids[0] as string);
   }
 
-  /** @internal The one way into the backend; every send above ends here. */
-  publishTo(target: Target, event: string | undefined, data: unknown, options: SendOptions | undefined): Promise<string> {
-    if (this.#closing !== undefined) return Promise.reject(new HubClosedError());
+  /**
+   * Publishes several events as one unit: every one is checked and encoded first, then all are
+   * appended together, with consecutive ids, or none is (the promise rejects). Resolves with
+   * the ids, in order.
+   */
+  publishMany(messages: readonly PublishMessage<Events>[]): Promise<string[]> {
+    let drafts: MessageDraft[];
     try {
-      if (event !== undefined) assertSingleLineField('event', event);
-      const draft: MessageDraft = {
-        event,
-        data: dataText(data),
-        target,
-        history: this.#keepsHistory(event, target, options),
-      };
-      const published = this.#backend.publish(draft);
-      if (isPromise(published)) return published.then((message) => formatEventId(message.epoch, message.seq));
-      return Promise.resolve(formatEventId(published.epoch, published.seq));
+      drafts = messages.map((message) => {
+        assertTarget(message.target);
+        const options = message.history === undefined ? undefined : { history: message.history };
+        return this.#draft(message.target, message.event, message.data, options);
+      });
     } catch (error) {
       return Promise.reject(error);
+    }
+    return this.#append(drafts);
+  }
+
+  #publishTo(target: Target, event: string | undefined, data: unknown, options: SendOptions | undefined): Promise<string> {
+    let draft: MessageDraft;
+    try {
+      draft = this.#draft(target, event, data, options);
+    } catch (error) {
+      return Promise.reject(error);
+    }
+    return this.#append([draft]).then((ids) => ids[0] as string);
+  }
+
+  /** Checks and encodes one event: throws before anything is published. */
+  #draft(target: Target, event: string | undefined, data: unknown, options: SendOptions | undefined): MessageDraft {
+    if (event !== undefined) assertSingleLineField('event', event);
+    return { event, data: dataText(data), target, history: this.#keepsHistory(event, target, options) };
+  }
+
+  #append(drafts: readonly MessageDraft[]): Promise<string[]> {
+    if (this.#closing !== undefined) return Promise.reject(new HubClosedError());
+    if (this.#failure !== undefined) return Promise.reject(this.#failure);
+    const ids = (messages: readonly LogPosition[]): string[] => messages.map((message) => formatEventId(message.epoch, message.seq));
+    try {
+      const appended = this.#backend.append(drafts);
+      if (!isPromise(appended)) return Promise.resolve(ids(appended));
+      return appended.then(ids, (error: unknown) => {
+        throw backendError('the backend refused the publish', error);
+      });
+    } catch (error) {
+      return Promise.reject(backendError('the backend refused the publish', error));
     }
   }
 
@@ -254,64 +341,6 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     return true;
   }
 
-  // The hot path: encode once, then queue the same bytes for every recipient exactly once.
-  #deliverLocal(message: BackendMessage): void {
-    let bytes: Buffer;
-    try {
-      bytes = encodeEvent({ id: formatEventId(message.epoch, message.seq), event: message.event, data: message.data });
-    } catch (error) {
-      this.#error(error, undefined);
-      return;
-    }
-    const entry: HistoryEntry | undefined = message.history
-      ? { seq: message.seq, bytes, target: message.target, at: Date.now() }
-      : undefined;
-    this.#history.record(message.epoch, message.seq, entry);
-    const stamp = ++this.#stamp;
-    const target = message.target;
-    let recipients = 0;
-    if (target.all === true) {
-      for (const client of this.#clients.values()) if (client.stream.enqueue(bytes)) recipients++;
-    } else {
-      if (target.clients !== undefined) {
-        for (const id of target.clients) {
-          const client = this.#clients.get(id);
-          if (client !== undefined && client.stamp !== stamp) {
-            client.stamp = stamp;
-            if (client.stream.enqueue(bytes)) recipients++;
-          }
-        }
-      }
-      if (target.users !== undefined) recipients += this.#deliverToSets(this.#users, target.users, bytes, stamp);
-      if (target.rooms !== undefined) recipients += this.#deliverToSets(this.#rooms, target.rooms, bytes, stamp);
-    }
-    this.counters.published++;
-    this.counters.delivered += recipients;
-    this.counters.deliveredBytes += recipients * bytes.byteLength;
-    this.#options.onPublish?.({
-      id: formatEventId(message.epoch, message.seq),
-      event: message.event,
-      target,
-      recipients,
-      // What this hub kept: a `history: false` hub keeps nothing, whatever the publisher chose.
-      history: message.history && this.#options.history !== false,
-    });
-  }
-
-  #deliverToSets(index: Map<string, Set<Client<Events, Meta>>>, keys: readonly string[], bytes: Buffer, stamp: number): number {
-    let recipients = 0;
-    for (const key of keys) {
-      const members = index.get(key);
-      if (members === undefined) continue;
-      for (const client of members) {
-        if (client.stamp === stamp) continue;
-        client.stamp = stamp;
-        if (client.stream.enqueue(bytes)) recipients++;
-      }
-    }
-    return recipients;
-  }
-
   // ── Connections ────────────────────────────────────────────────────────────────────────
 
   /**
@@ -322,12 +351,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
    */
   handler(): (req: NodeRequest, res: NodeResponse) => void {
     return (req, res) => {
-      try {
-        const served = this.#serveNode(req, res);
-        if (isPromise(served)) served.catch((error: unknown) => this.#error(error, undefined));
-      } catch (error) {
-        this.#error(error, undefined);
-      }
+      this.accept(new NodeConnection(req, res));
     };
   }
 
@@ -336,83 +360,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
    * the connection was refused (already answered with its status) or left during setup.
    */
   connect(req: NodeRequest, res: NodeResponse): Promise<Client<Events, Meta> | undefined> {
-    try {
-      return Promise.resolve(this.#serveNode(req, res));
-    } catch (error) {
-      return Promise.reject(error);
-    }
-  }
-
-  // Synchronous from request to registration when `authenticate` and `onConnect` are: a
-  // connection then costs no promise and no microtask, which is most of the accept rate.
-  #serveNode(req: NodeRequest, res: NodeResponse): MaybePromise<Client<Events, Meta> | undefined> {
-    if (req.method !== 'GET' && req.method !== undefined) {
-      const error = refusal(405, 'use GET to open an event stream');
-      (res as import('node:http').ServerResponse).setHeader?.('allow', 'GET');
-      answerNodeRefusal(res, error, this.#options.headers);
-      return undefined;
-    }
-    // On HTTP/1.x nothing after a stream request may run on its connection (see sealConnection).
-    if (req.httpVersionMajor === 1 && !sealConnection(req as IncomingMessage)) return undefined;
-    return this.#serve(new NodeConnectRequest(req, res));
-  }
-
-  /**
-   * @internal Serves the event stream on a socket whose request head the SSE server has read
-   * (see `createSseServer`): the same decisions as `connect`, without node:http.
-   */
-  serveSocket(request: SocketRequest): void {
-    try {
-      const served = this.#serve(new SocketConnectRequest(request));
-      // A connection whose answer could not be written is closed, not left hanging.
-      if (isPromise(served)) {
-        served.catch((error: unknown) => {
-          this.#error(error, undefined);
-          request.socket.destroy();
-        });
-      }
-    } catch (error) {
-      this.#error(error, undefined);
-      request.socket.destroy();
-    }
-  }
-
-  #serve(request: AnswerableRequest): MaybePromise<Client<Events, Meta> | undefined> {
-    const decision = this.#decide(request);
-    if (isPromise(decision)) return decision.then((settled) => this.#open(request, settled));
-    return this.#open(request, decision);
-  }
-
-  #open(request: AnswerableRequest, decision: Decision<Meta>): MaybePromise<Client<Events, Meta> | undefined> {
-    if (decision instanceof ConnectionRefusedError) {
-      request.refuse(decision, this.#options.headers);
-      return undefined;
-    }
-    if (request.gone) {
-      this.#release(decision.userId);
-      return undefined;
-    }
-    let stream: SseStream;
-    try {
-      stream = request.open(this.#streamOptionsFor(decision));
-    } catch (error) {
-      // A header `authenticate` gave that the transport refuses, say: this connection fails alone.
-      this.#openFailed(error, decision.userId);
-      request.refuse(refusal(500, 'the stream could not be opened'), this.#options.headers);
-      return undefined;
-    }
-    return this.#admit(stream, decision);
-  }
-
-  #openFailed(error: unknown, userId: string | undefined): void {
-    this.#release(userId);
-    this.#error(error, undefined);
-  }
-
-  /** The stream options of one connection: the hub's, plus the headers `authenticate` gave it. */
-  #streamOptionsFor(init: ClientInit<Meta>): StreamOptions {
-    if (init.headers === undefined) return this.#streamOptions;
-    return { ...this.#streamOptions, headers: { ...this.#streamOptions.headers, ...init.headers } };
+    return Promise.resolve(this.accept(new NodeConnection(req, res)));
   }
 
   /**
@@ -421,51 +369,69 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
    * @example
    * app.get('/events', (c) => hub.fetch(c.req.raw));
    */
-  async fetch(request: Request): Promise<Response> {
-    if (request.method !== 'GET') {
-      return webRefusal(refusal(405, 'use GET to open an event stream'), { ...this.#options.headers, allow: 'GET' });
-    }
-    const decision = await this.#decide(webConnectRequest(request));
-    if (decision instanceof ConnectionRefusedError) return webRefusal(decision, this.#options.headers);
-    let created: { stream: SseStream; response: Response };
-    try {
-      created = createWebStream(request, this.#streamOptionsFor(decision));
-    } catch (error) {
-      this.#openFailed(error, decision.userId);
-      return webRefusal(refusal(500, 'the stream could not be opened'), this.#options.headers);
-    }
-    const { stream, response } = created;
-    const admitted = this.#admit(stream, decision);
-    if (isPromise(admitted)) admitted.catch((error: unknown) => this.#error(error, undefined));
-    return response;
+  fetch(request: Request): Promise<Response> {
+    const connection = new WebConnection(request);
+    this.accept(connection);
+    return connection.response;
   }
 
   /**
-   * Authenticates and applies the limits; a success reserves a place (`#pending`). Returns a
-   * promise only when it has to wait (for the backend, or for an async `authenticate`).
+   * Answers one event-stream request of any transport (see {@link Connection}): authenticates
+   * it, applies the limits, then refuses it or opens its stream, registers it and replays what
+   * it missed. Synchronous from request to registration when `authenticate` and `onConnect`
+   * are (no promise, no microtask): that is most of the accept rate. Never throws: a failure is
+   * answered (500) and reported to `onError`. Resolves with the client, or `undefined` when the
+   * connection was refused or left during setup.
    */
-  #decide(request: ConnectRequest): MaybePromise<Decision<Meta>> {
-    if (this.#closing !== undefined) return this.#refused(refusal(503, 'the hub is shutting down', this.#retryAfter()));
-    if (this.#subscribing !== undefined) return this.#subscribing.then(() => this.#authenticate(request));
-    return this.#authenticate(request);
+  accept(connection: Connection): MaybePromise<Client<Events, Meta> | undefined> {
+    try {
+      if (connection.gone) return undefined;
+      if (connection.request.method !== 'GET') {
+        connection.refuse(refusalAnswer(METHOD_NOT_ALLOWED, this.#headers));
+        return undefined;
+      }
+      const decision = this.#decide(connection);
+      if (!isPromise(decision)) return this.#open(connection, decision);
+      return decision.then(
+        (settled) => this.#open(connection, settled),
+        (error: unknown) => this.#failed(connection, error),
+      );
+    } catch (error) {
+      return this.#failed(connection, error);
+    }
   }
 
-  #authenticate(request: ConnectRequest): MaybePromise<Decision<Meta>> {
+  #failed(connection: Connection, error: unknown): undefined {
+    this.#error(error, undefined);
+    try {
+      connection.refuse(refusalAnswer(refusal(500, 'the connection could not be served'), this.#headers));
+    } catch {
+      // Nothing more can be said on this connection.
+    }
+    return undefined;
+  }
+
+  /**
+   * Authenticates and applies the limits; a success reserves a place. Returns a promise only
+   * when it has to wait (for the backend, or for an asynchronous `authenticate`).
+   */
+  #decide(connection: Connection): MaybePromise<Decision<Meta>> {
+    if (this.#closing !== undefined) return this.#refused(refusal(503, 'the hub is shutting down', this.#retryAfter()));
+    if (this.#failure !== undefined) return this.#refused(refusal(503, 'the hub has no backend', this.#retryAfter()));
+    if (this.#subscribing !== undefined) return this.#subscribing.then(() => this.#decide(connection));
     const authenticate = this.#options.authenticate;
     if (authenticate === undefined) return this.#applyLimits({});
     let result: ReturnType<typeof authenticate>;
     try {
-      result = authenticate(request);
+      result = authenticate(connection.request);
     } catch (error) {
       return this.#authenticationFailed(error);
     }
-    if (isPromise(result)) {
-      return result.then(
-        (settled) => this.#applyLimits(settled),
-        (error: unknown) => this.#authenticationFailed(error),
-      );
-    }
-    return this.#applyLimits(result);
+    if (!isPromise(result)) return this.#applyLimits(result);
+    return result.then(
+      (settled) => this.#applyLimits(settled),
+      (error: unknown) => this.#authenticationFailed(error),
+    );
   }
 
   #authenticationFailed(error: unknown): ConnectionRefusedError {
@@ -479,21 +445,11 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       const answer = result.headers === undefined && result.body === undefined ? undefined : { headers: result.headers, body: result.body };
       return this.#refused(refusal(result.refuse, result.reason, undefined, answer));
     }
-    const init = result;
     if (this.#closing !== undefined) return this.#refused(refusal(503, 'the hub is shutting down', this.#retryAfter()));
-    const maxClients = this.#options.maxClients ?? Number.POSITIVE_INFINITY;
-    if (this.#clients.size + this.#pending >= maxClients) return this.#refused(refusal(503, undefined, this.#retryAfter()));
-    const maxPerUser = this.#options.maxClientsPerUser ?? Number.POSITIVE_INFINITY;
-    const userClients = init.userId === undefined ? undefined : this.#users.get(init.userId);
-    // The user's connections still in setup (onConnect) count too, or a burst could pass the limit.
-    const userPending = init.userId === undefined ? 0 : (this.#pendingByUser.get(init.userId) ?? 0);
-    if (init.userId !== undefined && (userClients?.size ?? 0) + userPending >= maxPerUser) {
-      if (this.#options.perUserLimit !== 'evict-oldest') return this.#refused(refusal(429));
-      if (userClients !== undefined) this.#evictOldest(userClients, maxPerUser);
-    }
-    this.#pending++;
-    if (init.userId !== undefined) this.#pendingByUser.set(init.userId, userPending + 1);
-    return init;
+    const full = this.#admission.reserve(result.userId, (userId, keep) => this.#evictOldest(userId, keep));
+    if (full === 'hub-full') return this.#refused(refusal(503, undefined, this.#retryAfter()));
+    if (full === 'user-full') return this.#refused(refusal(429));
+    return result;
   }
 
   #refused(error: ConnectionRefusedError): ConnectionRefusedError {
@@ -510,242 +466,225 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     return error;
   }
 
-  /** Gives back the place `#decide` reserved. */
-  #release(userId: string | undefined): void {
-    this.#pending--;
-    if (userId === undefined) return;
-    const left = (this.#pendingByUser.get(userId) ?? 1) - 1;
-    if (left > 0) this.#pendingByUser.set(userId, left);
-    else this.#pendingByUser.delete(userId);
-  }
-
   #retryAfter(): number {
-    return this.#options.retryAfterSeconds ?? 5;
+    return this.#options.retryAfterSeconds ?? HUB_DEFAULTS.retryAfterSeconds;
   }
 
-  /** Evicts a user's oldest connections until one more fits under `maxPerUser`. */
-  #evictOldest(userClients: ReadonlySet<Client<Events, Meta>>, maxPerUser: number): void {
-    for (const oldest of userClients) {
-      if (userClients.size < maxPerUser) break;
-      this.#evict(oldest);
+  #open(connection: Connection, decision: Decision<Meta>): MaybePromise<Client<Events, Meta> | undefined> {
+    if (decision instanceof ConnectionRefusedError) {
+      connection.refuse(refusalAnswer(decision, this.#headers));
+      return undefined;
     }
-  }
-
-  #evict(client: Client<Events, Meta>): void {
-    this.#leaving.set(client, 'evicted');
-    client.stream.enqueue(encodeEvent({ event: 'ssehub:evicted', data: JSON.stringify({ clientId: client.id }) }));
-    client.stream.close();
-    // Unregister now, so the newcomer fits even before the old socket has finished closing.
-    this.removed(client, false);
-  }
-
-  #admit(stream: SseStream, init: ClientInit<Meta>): MaybePromise<Client<Events, Meta> | undefined> {
-    let client: Client<Events, Meta>;
+    const userId = decision.userId;
+    // The client left while it was being decided (an asynchronous authenticate, say).
+    if (connection.gone) {
+      this.#admission.release(userId);
+      return undefined;
+    }
+    const request = connection.request;
+    const claim = readLastEventId(request.header('last-event-id'), request.query.get('lastEventId'), this.#maxLastEventIdLength);
+    const headers = decision.headers === undefined ? this.#headers : { ...this.#headers, ...decision.headers };
+    let stream: SseStream;
     try {
-      const id = init.clientId ?? (this.#options.generateClientId ?? randomUUID)();
-      client = new Client<Events, Meta>(this, id, init.userId, init.metadata ?? ({} as Meta), stream);
-      if (init.rooms !== undefined) for (const room of init.rooms) client.join(room);
-      const onConnect = this.#options.onConnect;
-      if (onConnect === undefined) return this.#complete(client, init.userId, true);
-      // The retry hint goes first, before anything onConnect sends.
-      if (this.#retryBytes !== undefined) stream.enqueue(this.#retryBytes);
-      const connecting = onConnect(client);
-      if (isPromise(connecting)) {
-        return connecting.then(
-          () => this.#complete(client, init.userId, false),
-          (error: unknown) => this.#setupFailed(error, stream, init.userId),
-        );
-      }
+      stream = new SseStream((events) => connection.open(headers, events), claim, this.#streamOptions);
     } catch (error) {
-      return this.#setupFailed(error, stream, init.userId);
+      // A header `authenticate` gave that the transport refuses, say: this connection fails alone.
+      this.#admission.release(userId);
+      this.#error(error, undefined);
+      connection.refuse(refusalAnswer(refusal(500, 'the stream could not be opened'), this.#headers));
+      return undefined;
     }
-    return this.#complete(client, init.userId, false);
+    let member: Member;
+    try {
+      const id = decision.clientId ?? (this.#options.generateClientId ?? randomUUID)();
+      member = new Member(this.#members, id, userId, stream);
+      member.client = new Client(this, member, decision.metadata ?? ({} as Meta)) as unknown as Client;
+      if (decision.rooms !== undefined) for (const room of decision.rooms) member.join(room);
+    } catch (error) {
+      return this.#setupFailed(error, stream, userId);
+    }
+    const onConnect = this.#options.onConnect;
+    if (onConnect === undefined) return this.#complete(member, true);
+    // The retry hint goes first, before anything onConnect sends.
+    if (this.#retryBytes !== undefined) stream.enqueue(this.#retryBytes);
+    let connecting: void | Promise<void>;
+    try {
+      connecting = onConnect(this.#clientOf(member));
+    } catch (error) {
+      return this.#setupFailed(error, stream, userId);
+    }
+    if (!isPromise(connecting)) return this.#complete(member, false);
+    return connecting.then(
+      () => this.#complete(member, false),
+      (error: unknown) => this.#setupFailed(error, stream, userId),
+    );
   }
 
   #setupFailed(error: unknown, stream: SseStream, userId: string | undefined): undefined {
-    this.#release(userId);
+    this.#admission.release(userId);
     this.#error(error, undefined);
     stream.destroy();
     return undefined;
   }
 
-  #complete(client: Client<Events, Meta>, userId: string | undefined, withRetry: boolean): Client<Events, Meta> | undefined {
-    this.#release(userId);
-    const stream = client.stream;
+  #complete(member: Member, withRetry: boolean): Client<Events, Meta> | undefined {
+    this.#admission.release(member.userId);
+    const stream = member.stream;
     if (stream.closed) return undefined;
     if (this.#closing !== undefined) {
       stream.close();
       return undefined;
     }
-    // From here to the end of the replay nothing awaits: no live event can slip in between,
-    // so the replay and the live stream meet with no gap and no duplicate.
-    this.#register(client);
-    const greeting = this.#greeting(client, stream.lastEventIdPresent, withRetry);
+    // From here to the end of the (synchronous part of the) replay nothing awaits: no live
+    // event can slip in before the cursor is in place, so the replay and the live stream meet
+    // with no gap and no duplicate.
+    this.#register(member);
+    const resuming = stream.lastEventIdPresent;
+    const greeting = this.#greeting(member, resuming, withRetry);
     if (greeting !== undefined) stream.enqueue(greeting);
-    if (stream.lastEventIdPresent) this.#resume(client);
+    if (resuming) this.#resume(member);
     // Written now rather than at the end of the loop turn: nothing else is due to this
     // client yet, and the head and greeting leave in the same system call either way.
     stream.flush();
     const socket = stream.socket;
     if (socket !== undefined) this.#deadPeers?.watch(socket);
     this.counters.connections++;
-    if (this.#logsDebug) this.#logger.debug({ clientId: client.id, userId: client.userId }, 'ssehub: client connected');
-    return client;
+    if (this.#logsDebug) this.#logger.debug({ clientId: member.id, userId: member.userId }, 'ssehub: client connected');
+    return this.#clientOf(member);
   }
 
   /** The `connected` event, led by the `retry:` hint when asked: one chunk, no join. */
-  #greeting(client: Client<Events, Meta>, resuming: boolean, withRetry: boolean): Buffer | undefined {
-    const connectedEvent = this.#options.connectedEvent ?? 'connected';
+  #greeting(member: Member, resuming: boolean, withRetry: boolean): Buffer | undefined {
+    const connectedEvent = this.#connectedEvent;
     if (connectedEvent === false) return withRetry ? this.#retryBytes : undefined;
     const retry = withRetry ? this.#retryText : '';
     // The fields are known to be valid (the event name was checked at creation, the id is the
     // hub's own) and JSON text holds no raw line break: no need to re-validate per connection.
-    const data = JSON.stringify({ clientId: client.id, userId: client.userId ?? null });
+    const data = JSON.stringify({ clientId: member.id, userId: member.userId ?? null });
     // A new client starts at the head: should it drop before any other event, it still
     // resumes from here. A resuming client keeps its own id until its replay moves it on.
-    const id = resuming ? '' : `id: ${this.#history.headId}\n`;
+    const id = resuming ? '' : `id: ${this.#delivery.headId}\n`;
     return Buffer.from(`${retry}${id}event: ${connectedEvent}\ndata: ${data}\n\n`);
   }
 
-  #register(client: Client<Events, Meta>): void {
-    const previous = this.#clients.get(client.id);
+  #register(member: Member): void {
+    const previous = this.#registry.byId(member.id);
     if (previous !== undefined) {
       // A stable client id reconnecting while its old connection lingers: the new one wins.
-      this.#leaving.set(previous, 'evicted');
+      previous.leaving = 'evicted';
       previous.stream.close();
-      this.removed(previous, false);
+      this.#removed(previous);
     }
-    this.#clients.set(client.id, client);
-    if (client.userId !== undefined) {
-      // `evict-oldest`: connections set up at the same time were all admitted; the newest wins.
-      const current = this.#users.get(client.userId);
-      if (current !== undefined && this.#options.perUserLimit === 'evict-oldest') {
-        this.#evictOldest(current, this.#options.maxClientsPerUser ?? Number.POSITIVE_INFINITY);
-      }
-      let clients = this.#users.get(client.userId);
-      if (clients === undefined) this.#users.set(client.userId, (clients = new Set()));
-      clients.add(client);
+    // `evict-oldest`: connections set up at the same time were all admitted; the newest wins.
+    if (member.userId !== undefined && this.#admission.evictsOldest) {
+      this.#evictOldest(member.userId, this.#admission.maxClientsPerUser);
     }
-    client.registered = true;
-    for (const room of client.roomNames) this.joined(client, room);
+    this.#registry.add(member);
   }
 
-  #resume(client: Client<Events, Meta>): void {
-    const stream = client.stream;
-    if (stream.lastEventId === undefined) {
-      this.#reset(client, 'too-long');
+  #resume(member: Member): void {
+    const lastEventId = member.stream.lastEventId;
+    if (lastEventId === undefined) {
+      this.#reset(member, 'too-long', lastEventId);
       return;
     }
-    const lookup = this.#history.after(stream.lastEventId, Date.now());
-    if (!lookup.ok) {
-      this.#reset(client, lookup.reason);
+    const position = parseEventId(lastEventId);
+    if (position === undefined) {
+      this.#reset(member, 'malformed', lastEventId);
       return;
     }
-    let replayed = 0;
-    const entries = lookup.entries;
-    const maxQueueBytes = this.#streamOptions.maxQueueBytes ?? DEFAULT_MAX_QUEUE_BYTES;
-    const matchers = lookup.matchers;
-    for (let i = 0; i < entries.length; i++) {
-      const entry = entries[i] as HistoryEntry;
-      if (!(matchers[i] as TargetMatcher).matches(client)) continue;
-      // A replay bigger than the queue must not trip the overflow policy: `disconnect` would
-      // discard what this turn already wrote (the client retries the same replay forever),
-      // `drop-oldest` would leave a gap. End after what fits; the client resumes from there.
-      if (stream.backpressured && stream.queuedBytes + entry.bytes.byteLength > maxQueueBytes) {
-        stream.close();
-        break;
-      }
-      if (stream.enqueue(entry.bytes)) replayed++;
+    const delivery = this.#delivery;
+    if (position.epoch !== delivery.epoch) {
+      this.#reset(member, 'unknown-epoch', lastEventId);
+      return;
     }
-    this.counters.replays++;
-    this.counters.replayedEvents += replayed;
+    if (position.seq === delivery.delivered) {
+      this.counters.replays++;
+      return;
+    }
+    new Cursor(this.#cursors, member, position.epoch, position.seq).run();
   }
 
-  #reset(client: Client<Events, Meta>, reason: ResetReason): void {
-    const headId = this.#history.headId;
-    const data = JSON.stringify({ reason, lastEventId: client.lastEventId ?? null, headId });
-    // The reset carries the head id: the client's next resume starts from now.
-    client.stream.enqueue(encodeEvent({ id: headId, event: this.#options.resetEvent ?? 'ssehub:reset', data }));
+  /** The reset event: the client missed events that cannot be replayed. Carries the head id. */
+  #reset(member: Member, reason: ResetReason, lastEventId: string | undefined): void {
+    const headId = this.#delivery.headId;
+    const data = JSON.stringify({ reason, lastEventId: lastEventId ?? null, headId });
+    member.stream.enqueue(Buffer.from(encodeEventText({ id: headId, event: this.#resetEvent, data })));
     this.counters.resets++;
   }
 
-  /** @internal */
-  joined(client: Client<Events, Meta>, room: string): void {
-    let members = this.#rooms.get(room);
-    if (members === undefined) this.#rooms.set(room, (members = new Set()));
-    members.add(client);
-  }
-
-  /** @internal */
-  left(client: Client<Events, Meta>, room: string): void {
-    const members = this.#rooms.get(room);
+  /** Ends a user's oldest connections until one more fits under `keep`. */
+  #evictOldest(userId: string, keep: number): void {
+    const members = this.#registry.userMembers(userId);
     if (members === undefined) return;
-    members.delete(client);
-    if (members.size === 0) this.#rooms.delete(room);
+    for (const oldest of [...members]) {
+      if (members.size < keep) break;
+      this.#evict(oldest);
+    }
   }
 
-  /** @internal Unregisters a client whose stream ended (or is being ended). Idempotent. */
-  removed(client: Client<Events, Meta>, overflowed: boolean): void {
-    if (!client.registered) return;
-    client.registered = false;
-    if (this.#clients.get(client.id) === client) this.#clients.delete(client.id);
-    if (client.userId !== undefined) {
-      const clients = this.#users.get(client.userId);
-      clients?.delete(client);
-      if (clients?.size === 0) this.#users.delete(client.userId);
-    }
-    for (const room of client.roomNames) this.left(client, room);
-    const reason = overflowed ? 'slow' : (this.#leaving.get(client) ?? (client.stream.endedLocally ? 'closed' : 'client'));
-    if (this.#logsDebug) this.#logger.debug({ clientId: client.id, userId: client.userId, reason }, 'ssehub: client disconnected');
+  #evict(member: Member): void {
+    member.leaving = 'evicted';
+    const data = JSON.stringify({ clientId: member.id });
+    member.stream.enqueue(Buffer.from(encodeEventText({ event: HUB_DEFAULTS.evictedEvent, data })));
+    member.stream.close();
+    // Unregistered now, so the newcomer fits even before the old socket has finished closing.
+    this.#removed(member);
+  }
+
+  /** Unregisters a member whose stream ended (or is being ended). Idempotent. */
+  #removed(member: Member): void {
+    member.cursor?.cancel();
+    if (!this.#registry.remove(member)) return;
+    const reason: DisconnectReason = member.leaving ?? (member.stream.endedLocally ? 'closed' : 'client');
+    if (this.#logsDebug) this.#logger.debug({ clientId: member.id, userId: member.userId, reason }, 'ssehub: client disconnected');
     try {
-      this.#options.onDisconnect?.(client, reason);
+      this.#options.onDisconnect?.(this.#clientOf(member), reason);
     } catch (error) {
-      this.#error(error, client);
+      this.#error(error, this.#clientOf(member));
     }
   }
 
-  /** @internal */
-  overflowed(client: Client<Events, Meta>, droppedEvents: number, disconnected: boolean): void {
-    this.counters.dropped += droppedEvents;
-    if (disconnected) this.counters.slowDisconnects++;
-    this.#logger.warn({ clientId: client.id, droppedEvents, disconnected }, 'ssehub: slow client');
+  #clientOf(member: Member): Client<Events, Meta> {
+    return member.client as unknown as Client<Events, Meta>;
   }
 
   // ── Registry ───────────────────────────────────────────────────────────────────────────
 
-  /** Connected clients by id. */
+  /** Connected clients by id (a read-only view). */
   get clients(): ReadonlyMap<string, Client<Events, Meta>> {
-    return this.#clients;
+    return this.#registry.clients as unknown as ReadonlyMap<string, Client<Events, Meta>>;
   }
 
-  /** Connected users, each with their connections. */
+  /** Connected users, each with their connections (a read-only view). */
   get users(): ReadonlyMap<string, ReadonlySet<Client<Events, Meta>>> {
-    return this.#users;
+    return this.#registry.users as unknown as ReadonlyMap<string, ReadonlySet<Client<Events, Meta>>>;
   }
 
-  /** Rooms that have at least one member, each with its members. */
+  /** Rooms that have at least one member, each with its members (a read-only view). */
   get rooms(): ReadonlyMap<string, ReadonlySet<Client<Events, Meta>>> {
-    return this.#rooms;
+    return this.#registry.rooms as unknown as ReadonlyMap<string, ReadonlySet<Client<Events, Meta>>>;
   }
 
   /** A connected client by id. */
   getClient(clientId: string): Client<Events, Meta> | undefined {
-    return this.#clients.get(clientId);
+    const member = this.#registry.byId(clientId);
+    return member === undefined ? undefined : this.#clientOf(member);
   }
 
   /** Connections in all, or of one user. */
   connectionCount(userId?: string): number {
-    return userId === undefined ? this.#clients.size : (this.#users.get(userId)?.size ?? 0);
+    return userId === undefined ? this.#registry.size : this.#registry.userCount(userId);
   }
 
   /** Members of `room` (0 for an unknown room). */
   roomSize(room: string): number {
-    return this.#rooms.get(room)?.size ?? 0;
+    return this.#registry.roomMembers(room)?.size ?? 0;
   }
 
   /** Puts a client in a room. Throws `ClientNotFoundError` for an unknown id. */
   join(clientId: string, room: string): void {
-    this.#require(clientId).join(room);
+    this.#require(clientId).client.join(room);
   }
 
   /** Takes a client out of a room. Throws `ClientNotFoundError` for an unknown id. */
@@ -755,63 +694,134 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
 
   /** Empties a room: every member leaves it. Returns how many left. */
   deleteRoom(room: string): number {
-    const members = this.#rooms.get(room);
+    const members = this.#registry.roomMembers(room);
     if (members === undefined) return 0;
     const size = members.size;
-    for (const client of [...members]) client.leave(room);
+    for (const member of [...members]) member.leave(room);
     return size;
   }
 
   /** Ends a client's connection. Throws `ClientNotFoundError` for an unknown id. */
   disconnect(clientId: string): void {
-    const client = this.#require(clientId);
-    this.#leaving.set(client, 'closed');
-    client.close();
+    this.#require(clientId).client.close();
   }
 
-  #require(clientId: string): Client<Events, Meta> {
-    const client = this.#clients.get(clientId);
-    if (client === undefined) throw new ClientNotFoundError(clientId);
-    return client;
+  #require(clientId: string): Member {
+    const member = this.#registry.byId(clientId);
+    if (member === undefined) throw new ClientNotFoundError(clientId);
+    return member;
   }
 
   /** Counts and history for a status page. */
   stats(): HubStats {
+    const delivery = this.#delivery;
+    const log = this.#backend.stats?.();
+    const idOf = (seq: number | undefined): string | undefined => (seq === undefined ? undefined : formatEventId(delivery.epoch, seq));
     return {
-      clients: this.#clients.size,
-      users: this.#users.size,
-      rooms: this.#rooms.size,
-      history: this.#history.stats(Date.now()),
+      clients: this.#registry.size,
+      users: this.#registry.userTotal,
+      rooms: this.#registry.roomTotal,
+      history: {
+        size: log?.size ?? 0,
+        bytes: log?.bytes ?? 0,
+        oldestId: idOf(log?.oldestSeq),
+        newestId: idOf(log?.newestSeq),
+        headId: delivery.headId,
+      },
       counters: { ...this.counters },
+    };
+  }
+
+  // ── Parts ──────────────────────────────────────────────────────────────────────────────
+
+  #memberOwner(): MemberOwner {
+    const registry = this.#registry;
+    return {
+      joined: (member, room) => registry.joined(member, room),
+      left: (member, room) => registry.left(member, room),
+      removed: (member) => this.#removed(member),
+      overflowed: (member, droppedEvents, disconnected) => {
+        this.counters.dropped += droppedEvents;
+        if (disconnected) this.counters.slowDisconnects++;
+        this.#logger.warn({ clientId: member.id, droppedEvents, disconnected }, 'ssehub: slow client');
+      },
+    };
+  }
+
+  #deliveryHost(gapTimeoutMs: number): DeliveryHost {
+    return {
+      registry: this.#registry,
+      backend: this.#backend,
+      counters: this.counters,
+      gapTimeoutMs,
+      pageSize: HUB_DEFAULTS.replayPageSize,
+      resetAll: (reason) => {
+        this.#logger.warn({ reason, headId: this.#delivery.headId }, 'ssehub: events missed, every client is reset');
+        for (const member of this.#registry.members()) {
+          member.cursor?.cancel();
+          this.#reset(member, reason, undefined);
+        }
+      },
+      published: (info: PublishInfo) => this.#options.onPublish?.(info),
+      error: (error) => this.#error(error, undefined),
+    };
+  }
+
+  #cursorHost(): CursorHost {
+    return {
+      backend: this.#backend,
+      delivery: this.#delivery,
+      pageSize: HUB_DEFAULTS.replayPageSize,
+      maxQueueBytes: this.#maxQueueBytes,
+      reset: (member, reason) => this.#reset(member, reason, member.stream.lastEventId),
+      replayed: (events) => {
+        this.counters.replays++;
+        this.counters.replayedEvents += events;
+      },
+      error: (error) => this.#error(error, undefined),
     };
   }
 
   // ── Lifecycle ──────────────────────────────────────────────────────────────────────────
 
-  #start(head: BackendHead): void {
-    this.#history.reset(head.epoch, head.seq);
+  #subscribe(): Promise<void> {
+    let head: LogPosition | Promise<LogPosition>;
+    try {
+      head = this.#backend.subscribe(this.#delivery.receive);
+    } catch (error) {
+      this.#failure = backendError('the backend could not be subscribed to', error);
+      this.#error(this.#failure, undefined);
+      return Promise.reject(this.#failure);
+    }
+    if (!isPromise(head)) {
+      this.#delivery.start(head);
+      return Promise.resolve();
+    }
+    const subscribing = head.then(
+      (position) => {
+        this.#subscribing = undefined;
+        this.#delivery.start(position);
+      },
+      (error: unknown) => {
+        this.#subscribing = undefined;
+        this.#failure = backendError('the backend could not be subscribed to', error);
+        this.#error(this.#failure, undefined);
+        throw this.#failure;
+      },
+    );
+    // Waiting connections are refused (503) on failure; the rejection itself is `ready()`'s.
+    this.#subscribing = subscribing.catch(() => {});
+    // Unhandled unless someone asks for `ready()`: the failure is reported through onError.
+    subscribing.catch(() => {});
+    return subscribing;
   }
 
-  // One timer for every client: a comment for clients idle for a whole interval, and the end
-  // of clients whose socket has not taken a byte for `stallTimeoutMs`.
-  #beat(heartbeatMs: number): void {
-    const now = Date.now();
-    const stallTimeoutMs = this.#options.stallTimeoutMs ?? 60_000;
-    for (const client of this.#clients.values()) {
-      const stream = client.stream;
-      if (stream.closed) {
-        this.removed(client, false);
-        continue;
-      }
-      const stalledSince = stream.stalledSince;
-      if (stalledSince !== 0 && now - stalledSince >= stallTimeoutMs) {
-        this.#leaving.set(client, 'stalled');
-        this.counters.slowDisconnects++;
-        stream.destroy();
-        continue;
-      }
-      if (now - stream.lastWriteAt >= heartbeatMs - 10) stream.enqueue(HEARTBEAT);
-    }
+  // Per-connection debug lines cost an object each: built only when a logger was given that
+  // logs at debug level (pino's `isLevelEnabled`, when it has one; asked once per line).
+  get #logsDebug(): boolean {
+    const logger = this.#logger as Logger & { isLevelEnabled?: (level: string) => boolean };
+    if (logger === SILENT) return false;
+    return typeof logger.isLevelEnabled === 'function' ? logger.isLevelEnabled('debug') : true;
   }
 
   #error(error: unknown, client: Client<Events, Meta> | undefined): void {
@@ -829,20 +839,20 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
    * passed, after which the rest are cut). Closes the backend only if the hub created it.
    */
   close(options: { timeoutMs?: number } = {}): Promise<void> {
-    this.#closing ??= this.#shutdown(options.timeoutMs ?? 5000);
+    this.#closing ??= this.#shutdown(options.timeoutMs ?? HUB_DEFAULTS.closeTimeoutMs);
     return this.#closing;
   }
 
   async #shutdown(timeoutMs: number): Promise<void> {
-    if (this.#heartbeat !== undefined) clearInterval(this.#heartbeat);
+    this.#heartbeat?.stop();
     this.#deadPeers?.stop();
     const retry = this.#retryBytes;
     const streams: SseStream[] = [];
-    for (const client of this.#clients.values()) {
-      this.#leaving.set(client, 'hub-closed');
-      if (retry !== undefined) client.stream.enqueue(retry);
-      streams.push(client.stream);
-      client.stream.close();
+    for (const member of this.#registry.members()) {
+      member.leaving ??= 'hub-closed';
+      if (retry !== undefined) member.stream.enqueue(retry);
+      streams.push(member.stream);
+      member.stream.close();
     }
     let timer: NodeJS.Timeout | undefined;
     const timedOut = new Promise<void>((resolve) => {
@@ -851,9 +861,18 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     await Promise.race([Promise.all(streams.map((stream) => stream.done)), timedOut]);
     clearTimeout(timer);
     for (const stream of streams) stream.destroy();
-    await this.#backend.unsubscribe(this.#deliver);
-    if (this.#ownsBackend) await this.#backend.close();
+    this.#delivery.stop();
+    try {
+      await this.#backend.unsubscribe(this.#delivery.receive);
+      if (this.#ownsBackend) await this.#backend.close();
+    } catch (error) {
+      this.#error(error, undefined);
+    }
   }
+}
+
+function backendError(message: string, cause: unknown): SseHubError {
+  return cause instanceof SseHubError ? cause : new BackendError(`${message}: ${(cause as Error)?.message ?? String(cause)}`, { cause });
 }
 
 /**

@@ -11,10 +11,6 @@ export interface TargetMember {
 
 // Up to this many names a list is searched as it is; past it, through a set built once.
 const SET_FROM = 9;
-// What a name costs to keep, beyond its characters: a string header and its slot (a guess on the
-// safe side, so that a history bounded in bytes stays bounded in memory).
-const NAME_OVERHEAD_BYTES = 32;
-const SET_ENTRY_BYTES = 40;
 
 type NameList = readonly string[] | ReadonlySet<string>;
 
@@ -27,21 +23,12 @@ function includes(list: NameList, name: string): boolean {
   return Array.isArray(list) ? list.includes(name) : (list as ReadonlySet<string>).has(name);
 }
 
-function costOf(names: readonly string[] | undefined): number {
-  if (names === undefined) return 0;
-  let cost = names.length >= SET_FROM ? names.length * SET_ENTRY_BYTES : 0;
-  for (const name of names) cost += NAME_OVERHEAD_BYTES + 2 * name.length;
-  return cost;
-}
-
 /**
  * Who a kept event is for, in a form that answers "is this connection one of them?" cheaply
  * however long the target lists are: a resume walks many kept events, and a publisher chooses
  * their lists.
  */
 export class TargetMatcher {
-  /** What the target's names cost to keep, in bytes (an estimate). */
-  readonly cost: number;
   readonly #all: boolean;
   readonly #clients: NameList | undefined;
   readonly #users: NameList | undefined;
@@ -52,7 +39,6 @@ export class TargetMatcher {
     this.#clients = this.#all ? undefined : listOf(target.clients);
     this.#users = this.#all ? undefined : listOf(target.users);
     this.#rooms = this.#all ? undefined : listOf(target.rooms);
-    this.cost = this.#all ? 0 : costOf(target.clients) + costOf(target.users) + costOf(target.rooms);
   }
 
   matches(member: TargetMember): boolean {

@@ -1,26 +1,14 @@
-import type { Backend } from '../backends/Backend.js';
+import type { Backend, Target } from '../backends/Backend.js';
+import type { HistoryOptions } from '../backends/MemoryLog.js';
 import type { OverflowPolicy } from '../stream/SseStream.js';
+import type { ConnectRequest } from '../transports/Connection.js';
 import type { Client } from './Client.js';
-import type { HistoryOptions } from './History.js';
 
 /** Maps event names to payload types: `{ chat: { text: string }; typing: { user: string } }`. */
 export type EventMap = object;
 
 /** Names of the events of an {@link EventMap}. */
 export type EventName<Events extends EventMap> = keyof Events & string;
-
-/** The request a connection arrives with, the same for every transport. */
-export interface ConnectRequest {
-  readonly method: string;
-  /** The request URL (parsed on first use). */
-  readonly url: URL;
-  /** The query string: `request.query.get('user')`. Cheaper than `url.searchParams` on Node. */
-  readonly query: URLSearchParams;
-  /** A request header (lower- or mixed-case name); the first value if repeated. */
-  header(name: string): string | undefined;
-  /** The transport's own request object (`IncomingMessage`, `Http2ServerRequest` or `Request`). */
-  readonly raw: unknown;
-}
 
 /** Who a connection is, as decided by `authenticate`. */
 export interface ClientInit<Meta> {
@@ -72,7 +60,7 @@ export interface Logger {
 export interface PublishInfo {
   readonly id: string;
   readonly event: string | undefined;
-  readonly target: import('../backends/Backend.js').Target;
+  readonly target: Target;
   /** Connections of this hub the event was queued for. */
   readonly recipients: number;
   /** Whether the event was kept in the resume history. */
@@ -84,7 +72,10 @@ export type DisconnectReason = 'client' | 'closed' | 'slow' | 'stalled' | 'evict
 
 /** Options of {@link createHub}. Every one is optional. */
 export interface HubOptions<Events extends EventMap = Record<string, unknown>, Meta extends object = Record<string, unknown>> {
-  /** How hubs share events. @defaultValue a new `MemoryBackend` */
+  /**
+   * How hubs share events, and where the resume history lives (its log).
+   * @defaultValue a new `MemoryBackend` with the `history` bounds
+   */
   backend?: Backend;
   /**
    * Decides who a connection is, or refuses it. Runs before anything is written.
@@ -128,8 +119,17 @@ export interface HubOptions<Events extends EventMap = Record<string, unknown>, M
   maxQueueBytes?: number;
   /** Slow-client policy. @defaultValue 'disconnect' */
   overflow?: OverflowPolicy;
-  /** Resume history bounds, or `false` to keep none. @defaultValue see {@link HistoryOptions} */
+  /**
+   * Resume history bounds of the default backend, or `false` to keep none. A backend you give
+   * keeps its own history: give its bounds to it (`createHub` refuses both at once).
+   * @defaultValue see {@link HistoryOptions}
+   */
   history?: HistoryOptions | false;
+  /**
+   * How long a hub waits for an event its backend skipped (a seq that has not arrived while
+   * later ones have) before it reads it from the log, in ms. @defaultValue 200
+   */
+  gapTimeoutMs?: number;
   /** Events to these rooms are never kept for resume (typing indicators, cursors). */
   ephemeralRooms?: readonly string[];
   /** Events of these names are never kept for resume. */

@@ -2,6 +2,9 @@ import type { SseEvent } from './SseEvent.js';
 import { assertRetry, assertSingleLineField } from './validateField.js';
 
 const LINE_BREAK = /\r\n|\r|\n/;
+// The protocol layer is runtime-neutral (a browser or a worker can use it): bytes come from
+// TextEncoder, not Node's Buffer.
+const utf8 = new TextEncoder();
 
 /**
  * Appends `data:` lines for `data`. Every CRLF, CR or LF starts a new line, exactly as the
@@ -47,18 +50,18 @@ export function encodeEventText(event: SseEvent): string {
 /**
  * Encodes an event to bytes once; the same buffer is then written to every recipient.
  */
-export function encodeEvent(event: SseEvent): Buffer {
-  return Buffer.from(encodeEventText(event), 'utf8');
+export function encodeEvent(event: SseEvent): Uint8Array {
+  return utf8.encode(encodeEventText(event));
 }
 
 /**
  * Encodes a comment (ignored by clients; used for keep-alive). Line breaks inside `text`
  * become separate comment lines so a comment can never turn into a field.
  */
-export function encodeComment(text = ''): Buffer {
+export function encodeComment(text = ''): Uint8Array {
   let out = '';
   for (const line of text.split(LINE_BREAK)) out += line === '' ? ':\n' : `: ${line}\n`;
-  return Buffer.from(`${out}\n`, 'utf8');
+  return utf8.encode(`${out}\n`);
 }
 
 /** Encodes a lone `retry:` hint (no event is dispatched) as text. */
@@ -68,6 +71,6 @@ export function encodeRetryText(milliseconds: number): string {
 }
 
 /** Encodes a lone `retry:` hint (no event is dispatched). */
-export function encodeRetry(milliseconds: number): Buffer {
-  return Buffer.from(encodeRetryText(milliseconds), 'utf8');
+export function encodeRetry(milliseconds: number): Uint8Array {
+  return utf8.encode(encodeRetryText(milliseconds));
 }

@@ -4,7 +4,8 @@
  * @module
  */
 
-export { encodeComment, encodeEvent, encodeEventText, encodeRetry } from './encodeEvent.js';
+export { encodeComment, encodeEvent, encodeEventText, encodeRetry, encodeRetryText } from './encodeEvent.js';
+export { formatEventId, parseEventId } from './eventId.js';
 export { DEFAULT_MAX_LAST_EVENT_ID_LENGTH, type LastEventIdClaim, readLastEventId } from './lastEventId.js';
 export type { SseEvent } from './SseEvent.js';
 export { assertRetry, assertSingleLineField } from './validateField.js';

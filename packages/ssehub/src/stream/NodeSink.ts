@@ -38,9 +38,9 @@ function setNoDelay(req: NodeRequest): void {
 // A hub passes the same frozen extra headers to every stream: merged once, not per connection
 // (Node only reads the object it is given). An object that is not frozen may change, so it is
 // merged every time.
-const merged = new WeakMap<Record<string, string>, { http1: Record<string, string>; http2: Record<string, string> }>();
+const merged = new WeakMap<Readonly<Record<string, string>>, { http1: Record<string, string>; http2: Record<string, string> }>();
 
-function withExtraHeaders(extra: Record<string, string>, http2: boolean): Record<string, string> {
+function withExtraHeaders(extra: Readonly<Record<string, string>>, http2: boolean): Record<string, string> {
   if (!Object.isFrozen(extra)) return { ...(http2 ? SSE_HEADERS : SSE_HEADERS_HTTP1), ...extra };
   let both = merged.get(extra);
   if (both === undefined) {
@@ -112,7 +112,12 @@ class NodeSink extends DrainAwaitingSink implements Sink {
  * (while a write waits for it) and `'close'` to the stream. The head is sent with the stream's first flush, at the end of
  * this loop turn, together with whatever was queued by then (one write instead of two).
  */
-export function openNodeSink(req: NodeRequest, response: NodeResponse, events: SinkEvents, extraHeaders?: Record<string, string>): Sink {
+export function openNodeSink(
+  req: NodeRequest,
+  response: NodeResponse,
+  events: SinkEvents,
+  extraHeaders?: Readonly<Record<string, string>>,
+): Sink {
   const res = response as unknown as NodeResponseLike;
   const http2 = req.httpVersionMajor === 2;
   res.writeHead(200, extraHeaders === undefined ? (http2 ? SSE_HEADERS : SSE_HEADERS_HTTP1) : withExtraHeaders(extraHeaders, http2));

@@ -73,10 +73,14 @@ export class SseStream implements Flushable, SinkEvents {
   #lastWriteAt = coarseNow;
   #stalledSince = 0;
   #abort: AbortController | undefined;
+  #writableWaiters: Array<() => void> | undefined;
   #done: Promise<void> | undefined;
   #resolveDone: (() => void) | undefined;
 
-  /** @internal Streams are made by `createNodeStream`, `createWebStream` or a hub. */
+  /**
+   * A stream on a sink of your own (`createNodeStream`, `createWebStream` and the hub make theirs):
+   * `sinkFactory` opens the transport, and is handed the stream to call back on drain and close.
+   */
   constructor(sinkFactory: (events: SinkEvents) => Sink, lastEventId: LastEventIdClaim, options: StreamQueueOptions = {}) {
     this.lastEventId = lastEventId.value;
     this.lastEventIdPresent = lastEventId.present;
@@ -143,6 +147,17 @@ export class SseStream implements Flushable, SinkEvents {
   /** Coarse time (ms) since when the transport has refused more bytes, or 0. */
   get stalledSince(): number {
     return this.#waitingDrain ? this.#stalledSince : 0;
+  }
+
+  /**
+   * Resolves when the transport takes bytes again: at once unless it is full, and at the latest
+   * when the stream closes. Never rejects.
+   */
+  whenWritable(): Promise<void> {
+    if (!this.#waitingDrain || this.#state === State.Closed) return Promise.resolve();
+    return new Promise((resolve) => {
+      (this.#writableWaiters ??= []).push(resolve);
+    });
   }
 
   /** Sends an event. Throws `InvalidFieldError` for fields that would break the format. */
@@ -241,22 +256,31 @@ export class SseStream implements Flushable, SinkEvents {
     this.sinkClosed();
   }
 
-  /** @internal Called by the sink when the transport can take more bytes. */
+  /** Called by the sink when the transport can take more bytes (see `SinkEvents`). */
   sinkDrained(): void {
     this.#waitingDrain = false;
     if (this.#queuedBytes > 0) this.flush();
+    if (!this.#waitingDrain) this.#wakeWriters();
   }
 
-  /** @internal Called by the sink when the connection has ended. */
+  /** Called by the sink when the connection has ended (see `SinkEvents`). */
   sinkClosed(): void {
     if (this.#state === State.Closed) return;
     this.#state = State.Closed;
     this.#chunks = undefined;
     this.#queuedBytes = 0;
     this.#abort?.abort();
+    this.#wakeWriters();
     this.#resolveDone?.();
     if (this.#done === undefined) this.#done = Promise.resolve();
     this.listener?.streamClosed(this);
+  }
+
+  #wakeWriters(): void {
+    const waiters = this.#writableWaiters;
+    if (waiters === undefined) return;
+    this.#writableWaiters = undefined;
+    for (const wake of waiters) wake();
   }
 
   #takeQueued(): Uint8Array {

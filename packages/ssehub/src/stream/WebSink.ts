@@ -11,7 +11,7 @@ const WEB_HIGH_WATER_MARK = 64 * 1024;
 export function openWebSink(
   events: SinkEvents,
   signal?: AbortSignal,
-  extraHeaders?: Record<string, string>,
+  extraHeaders?: Readonly<Record<string, string>>,
 ): { sink: Sink; response: Response } {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let ended = false;

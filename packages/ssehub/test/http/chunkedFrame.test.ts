@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { frameChunk, LAST_CHUNK } from '../../src/http/chunkedFrame.js';
 import { scheduleFlush } from '../../src/stream/flushScheduler.js';
+import { frameChunk, LAST_CHUNK } from '../../src/transports/socket/chunkedFrame.js';
 
 /** `size` bytes that differ from their neighbours, so a misplaced copy shows. */
 function pattern(size: number, seed = 0): Buffer {

@@ -7,12 +7,12 @@ import { once } from 'node:events';
 import net from 'node:net';
 import { expect } from 'vitest';
 import {
+  type ConnectionAcceptor,
   createHub,
   createSseServer,
   type EventMap,
   type Hub,
   type HubOptions,
-  type SocketHub,
   type SseServer,
   type SseServerOptions,
 } from '../../src/index.js';
@@ -41,7 +41,7 @@ export function hubOf<Events extends EventMap = Record<string, unknown>, Meta ex
 }
 
 /** `createSseServer(hub, options)` on a free loopback port; closed (connections cut) by the scope. */
-export async function sseServer(scope: Scope, hub: SocketHub, options?: SseServerOptions): Promise<SseTestServer> {
+export async function sseServer(scope: Scope, hub: ConnectionAcceptor, options?: SseServerOptions): Promise<SseTestServer> {
   const server = createSseServer(hub, options);
   const sockets: net.Socket[] = [];
   server.on('connection', (socket: net.Socket) => sockets.push(socket));

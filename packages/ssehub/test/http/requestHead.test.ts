@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { HeadReader, type HeadScan, MAX_HEAD_BYTES, parseRequestHead } from '../../src/http/requestHead.js';
+import { HeadReader, type HeadScan, MAX_HEAD_BYTES, parseRequestHead } from '../../src/transports/socket/requestHead.js';
 
 const bytes = (text: string): Buffer => Buffer.from(text, 'latin1');
 

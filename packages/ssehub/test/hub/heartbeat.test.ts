@@ -32,7 +32,8 @@ describe('heartbeat', () => {
   it('uses one shared timer for every client: connecting 50 clients adds no interval', async () => {
     const setIntervalSpy = vi.spyOn(globalThis, 'setInterval');
     const clearIntervalSpy = vi.spyOn(globalThis, 'clearInterval');
-    const hub = createHub({ heartbeatMs: 100, authenticate: fromQuery });
+    // (The dead-peer guard has a shared timer of its own, tested in deadPeer.test.ts.)
+    const hub = createHub({ heartbeatMs: 100, deadPeerTimeoutMs: 0, authenticate: fromQuery });
     scope.defer(() => hub.close({ timeoutMs: 200 }));
     expect(setIntervalSpy).toHaveBeenCalledTimes(1);
     expect(setIntervalSpy.mock.calls[0]?.[1]).toBe(100);

@@ -201,6 +201,7 @@ describe('Hub#stats and counters', () => {
       replays: 0,
       replayedEvents: 0,
       resets: 0,
+      gaps: 0,
     });
     expect(initial).toMatchObject({ clients: 0, users: 0, rooms: 0 });
     expect(initial.history).toMatchObject({ size: 0, bytes: 0 });

@@ -62,9 +62,16 @@ describe('typed events', () => {
     hub.broadcast('count', { n: 1 });
   });
 
-  it('hub.publish may omit the event name and takes any data', () => {
+  it('hub.publish types data by the event name, and takes any data without one', () => {
     expectTypeOf(hub.publish({ data: { any: 'thing' }, target: { rooms: ['r'] } })).toEqualTypeOf<Promise<string>>();
-    expectTypeOf(hub.publish({ event: 'chat', data: 'raw', target: { users: ['u'] }, history: false })).toEqualTypeOf<Promise<string>>();
+    expectTypeOf(hub.publish({ event: 'chat', data: { from: 'a', text: 'hi' }, target: { users: ['u'] }, history: false })).toEqualTypeOf<
+      Promise<string>
+    >();
+    // @ts-expect-error the payload of chat is an object
+    hub.publish({ event: 'chat', data: 'raw', target: { users: ['u'] } });
+    // @ts-expect-error unknown event
+    hub.publish({ event: 'nope', data: 1, target: { all: true } });
+    expectTypeOf(hub.publishMany([{ event: 'count', data: 2, target: { all: true } }])).toEqualTypeOf<Promise<string[]>>();
   });
 
   it('Client#send is typed by the same map', () => {

@@ -13,9 +13,9 @@ import {
 /** The encoded bytes as text, after checking the two encoders agree byte for byte. */
 function wire(event: SseEvent): string {
   const bytes = encodeEvent(event);
-  expect(Buffer.isBuffer(bytes)).toBe(true);
+  expect(bytes).toBeInstanceOf(Uint8Array);
   const text = encodeEventText(event);
-  expect(bytes.equals(Buffer.from(text, 'utf8'))).toBe(true);
+  expect(Buffer.from(bytes).equals(Buffer.from(text, 'utf8'))).toBe(true);
   return text;
 }
 
@@ -86,7 +86,7 @@ describe('encodeEvent', () => {
 
   it('encodes unicode as UTF-8, astral characters included', () => {
     const bytes = encodeEvent({ event: 'émoji', data: 'héllo 😀 世界' });
-    expect(bytes.toString('hex')).toBe(Buffer.from('event: émoji\ndata: héllo 😀 世界\n\n', 'utf8').toString('hex'));
+    expect(Buffer.from(bytes).toString('hex')).toBe(Buffer.from('event: émoji\ndata: héllo 😀 世界\n\n', 'utf8').toString('hex'));
     expect(bytes.byteLength).toBe(Buffer.byteLength('event: émoji\ndata: héllo 😀 世界\n\n'));
     expect([...bytes.subarray(bytes.indexOf(0xf0), bytes.indexOf(0xf0) + 4)]).toEqual([0xf0, 0x9f, 0x98, 0x80]);
   });
@@ -170,31 +170,31 @@ describe('encodeEvent', () => {
 
 describe('encodeComment', () => {
   it('encodes an empty comment as `:` and a blank line (the keep-alive)', () => {
-    expect(encodeComment().toString('utf8')).toBe(':\n\n');
-    expect(encodeComment('').toString('utf8')).toBe(':\n\n');
+    expect(Buffer.from(encodeComment()).toString('utf8')).toBe(':\n\n');
+    expect(Buffer.from(encodeComment('')).toString('utf8')).toBe(':\n\n');
   });
 
   it('writes `: text` with a space', () => {
-    expect(encodeComment('hello').toString('utf8')).toBe(': hello\n\n');
+    expect(Buffer.from(encodeComment('hello')).toString('utf8')).toBe(': hello\n\n');
   });
 
   it('turns every line break in a comment into a new comment line', () => {
-    expect(encodeComment('a\r\nb\rc\nd').toString('utf8')).toBe(': a\n: b\n: c\n: d\n\n');
-    expect(encodeComment('a\n\nb').toString('utf8')).toBe(': a\n:\n: b\n\n');
-    expect(encodeComment('x\ndata: forged\n').toString('utf8')).toBe(': x\n: data: forged\n:\n\n');
+    expect(Buffer.from(encodeComment('a\r\nb\rc\nd')).toString('utf8')).toBe(': a\n: b\n: c\n: d\n\n');
+    expect(Buffer.from(encodeComment('a\n\nb')).toString('utf8')).toBe(': a\n:\n: b\n\n');
+    expect(Buffer.from(encodeComment('x\ndata: forged\n')).toString('utf8')).toBe(': x\n: data: forged\n:\n\n');
   });
 
-  it('returns a Buffer of UTF-8 bytes', () => {
+  it('returns UTF-8 bytes (a Uint8Array: the protocol layer needs no Node)', () => {
     const bytes = encodeComment('ü');
-    expect(Buffer.isBuffer(bytes)).toBe(true);
+    expect(bytes).toBeInstanceOf(Uint8Array);
     expect([...bytes]).toEqual([0x3a, 0x20, 0xc3, 0xbc, 0x0a, 0x0a]);
   });
 });
 
 describe('encodeRetry', () => {
   it('encodes a lone retry hint', () => {
-    expect(encodeRetry(0).toString('utf8')).toBe('retry: 0\n\n');
-    expect(encodeRetry(3000).toString('utf8')).toBe('retry: 3000\n\n');
+    expect(Buffer.from(encodeRetry(0)).toString('utf8')).toBe('retry: 0\n\n');
+    expect(Buffer.from(encodeRetry(3000)).toString('utf8')).toBe('retry: 3000\n\n');
   });
 
   it.each([-1, 0.5, Number.NaN, Number.POSITIVE_INFINITY, 1e21])('refuses %s', (value) => {

@@ -62,7 +62,8 @@ describe('formatEventId / parseEventId', () => {
     const b = new MemoryBackend();
     expect(a.epoch).toMatch(/^[A-Za-z0-9]{8}$/);
     expect(b.epoch).not.toBe(a.epoch);
-    const message = a.publish({ event: undefined, data: 'x', target: { all: true }, history: true });
+    const [message] = a.append([{ event: undefined, data: 'x', target: { all: true }, history: true }]);
+    if (message === undefined) throw new Error('nothing appended');
     expect(message.seq).toBe(1);
     expect(parseEventId(formatEventId(message.epoch, message.seq))).toEqual({ epoch: a.epoch, seq: 1 });
   });

@@ -1,4 +1,5 @@
 import { afterEach, describe, expect, it } from 'vitest';
+import { messageCost } from '../../src/backends/MemoryLog.js';
 import { MemoryBackend } from '../../src/index.js';
 import { sleep } from '../support/clients.js';
 import { fence, firstLastEventId, Harness, received, resets } from './harness.js';
@@ -44,11 +45,11 @@ describe('history eviction seen by resuming clients', () => {
     expect(h.hub.counters).toMatchObject({ replays: 2, replayedEvents: 5, resets: 1 });
   });
 
-  it('by bytes: the oldest events leave once the encoded bytes exceed maxBytes', async () => {
-    const backend = new MemoryBackend();
-    // Every event encodes to the same size: one-digit seqs, same-length data.
-    const size = Buffer.byteLength(`id: ${backend.epoch}-1\ndata: payload-0\n\n`);
-    const h = (harness = await Harness.start({ backend, history: { maxBytes: 3 * size + size - 1 } }));
+  it('by bytes: the oldest events leave once the bytes held exceed maxBytes', async () => {
+    // Every event costs the same: same-length data, no target names.
+    const size = messageCost({ epoch: 'e', seq: 1, event: undefined, data: 'payload-0', target: { all: true }, history: true });
+    const backend = new MemoryBackend({ history: { maxBytes: 3 * size + size - 1 } });
+    const h = (harness = await Harness.start({ backend }));
     for (let i = 1; i <= 9; i++) h.publish({ all: true }, `payload-${i - 1}`);
     await h.settled();
     const id = (seq: number): string => `${backend.epoch}-${seq}`;
@@ -95,19 +96,21 @@ describe('history eviction seen by resuming clients', () => {
 });
 
 describe('stats().history', () => {
-  it('reflects size, bytes held (encoded events and their target names), oldest, newest and head ids', async () => {
-    const backend = new MemoryBackend();
+  it('reflects size, bytes held (data, event names and target names), oldest, newest and head ids', async () => {
+    const backend = new MemoryBackend({ history: { maxEvents: 3 } });
     const e = backend.epoch;
-    const h = (harness = await Harness.start({ backend, history: { maxEvents: 3 }, ephemeralEvents: ['cursor'] }));
+    const h = (harness = await Harness.start({ backend, ephemeralEvents: ['cursor'] }));
+    // Data and event name in UTF-8, 64 bytes an event, and 32 bytes and two per character a target name.
+    const cost = (data: string, event = '', names: string[] = []): number =>
+      Buffer.byteLength(data) + Buffer.byteLength(event) + 64 + names.reduce((sum, name) => sum + 32 + 2 * name.length, 0);
     expect(h.hub.stats().history).toEqual({ size: 0, bytes: 0, oldestId: undefined, newestId: undefined, headId: `${e}-0` });
 
     h.publish({ all: true }, 'hi', { event: 'chat' });
-    const b1 = Buffer.byteLength(`id: ${e}-1\nevent: chat\ndata: hi\n\n`);
+    const b1 = cost('hi', 'chat');
     expect(h.hub.stats().history).toEqual({ size: 1, bytes: b1, oldestId: `${e}-1`, newestId: `${e}-1`, headId: `${e}-1` });
 
     h.publish({ rooms: ['r'] }, 'two\nlines é');
-    // A target name is counted as what it holds in memory: 32 bytes and two per character.
-    const b2 = Buffer.byteLength(`id: ${e}-2\ndata: two\ndata: lines é\n\n`) + 32 + 2;
+    const b2 = cost('two\nlines é', '', ['r']);
     expect(h.hub.stats().history).toEqual({ size: 2, bytes: b1 + b2, oldestId: `${e}-1`, newestId: `${e}-2`, headId: `${e}-2` });
 
     // Not kept: the head moves, the kept range does not.
@@ -116,9 +119,9 @@ describe('stats().history', () => {
     expect(h.hub.stats().history).toEqual({ size: 2, bytes: b1 + b2, oldestId: `${e}-1`, newestId: `${e}-2`, headId: `${e}-4` });
 
     h.publish({ users: ['u'] }, '');
-    const b5 = Buffer.byteLength(`id: ${e}-5\ndata:\n\n`) + 32 + 2;
+    const b5 = cost('', '', ['u']);
     h.publish({ all: true }, 'x');
-    const b6 = Buffer.byteLength(`id: ${e}-6\ndata: x\n\n`);
+    const b6 = cost('x');
     expect(h.hub.stats().history).toEqual({ size: 3, bytes: b2 + b5 + b6, oldestId: `${e}-2`, newestId: `${e}-6`, headId: `${e}-6` });
     await h.settled();
     expect(h.ledger.map((event) => event.id)).toEqual([1, 2, 3, 4, 5, 6].map((seq) => `${e}-${seq}`));

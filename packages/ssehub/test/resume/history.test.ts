@@ -1,189 +1,150 @@
+/**
+ * The memory backend's log: the resume history. Reads after a position return exactly the kept
+ * messages after it, say up to which seq they are complete, and refuse (stale, ahead, unknown
+ * epoch) rather than answer with a hole; the bounds (count, bytes with target names, age) hold,
+ * and an evicted message is released at once.
+ */
 import { describe, expect, it } from 'vitest';
-import type { Target } from '../../src/backends/Backend.js';
-import { History, type HistoryEntry, type HistoryLookup } from '../../src/hub/History.js';
+import type { BackendMessage, LogRead, Target } from '../../src/backends/Backend.js';
+import { type HistoryOptions, MemoryLog, messageCost } from '../../src/backends/MemoryLog.js';
 import { exposeGc } from '../support/gc.js';
 
 const ALL: Target = { all: true };
 
-function entry(seq: number, size = 10, at = 0, target: Target = ALL): HistoryEntry {
-  return { seq, bytes: new Uint8Array(size), target, at };
+function message(seq: number, data = 'x', target: Target = ALL, history = true): BackendMessage {
+  return { epoch: 'ep', seq, event: undefined, data, target, history };
 }
 
-/** The seqs a lookup would replay, or the reason it cannot. */
-function replay(lookup: HistoryLookup): number[] | string {
-  return lookup.ok ? lookup.entries.map((e) => e.seq) : lookup.reason;
+/** The seqs a read returns, or the reason it cannot. */
+function seqs(read: LogRead): number[] | string {
+  return read.ok ? read.messages.map((m) => m.seq) : read.reason;
 }
 
-function filled(options: ConstructorParameters<typeof History>[0], seqs: number[], size = 10): History {
-  const history = new History(options);
-  history.reset('ep', 0);
-  for (const seq of seqs) history.record('ep', seq, entry(seq, size));
-  return history;
+function filled(options: HistoryOptions | false, upTo: number, data = 'x'): MemoryLog {
+  const log = new MemoryLog('ep', options);
+  for (let seq = 1; seq <= upTo; seq++) log.append(message(seq, data), 0);
+  return log;
 }
 
+const at = (seq: number) => ({ epoch: 'ep', seq });
 const range = (from: number, to: number): number[] => Array.from({ length: to - from + 1 }, (_, i) => from + i);
+const COST = messageCost(message(1));
 
-describe('History', () => {
-  it('starts empty at the backend head', () => {
-    const history = new History();
-    history.reset('ep', 7);
-    expect(history.epoch).toBe('ep');
-    expect(history.stats()).toEqual({ size: 0, bytes: 0, oldestId: undefined, newestId: undefined, headId: 'ep-7' });
-    expect(replay(history.after('ep-7', 0))).toEqual([]);
-    expect(replay(history.after('ep-6', 0))).toBe('stale');
-    expect(replay(history.after('ep-8', 0))).toBe('ahead');
+describe('MemoryLog', () => {
+  it('starts empty at seq 0', () => {
+    const log = new MemoryLog('ep');
+    expect(log.stats()).toEqual({ size: 0, bytes: 0, oldestSeq: undefined, newestSeq: undefined });
+    expect(log.read(at(0), 10, 0)).toEqual({ ok: true, messages: [], through: 0, head: 0 });
+    expect(seqs(log.read(at(1), 10, 0))).toBe('ahead');
   });
 
-  it('classifies ids: malformed, unknown epoch, ahead, stale', () => {
-    const history = filled({ maxEvents: 2 }, [1, 2, 3, 4]);
-    expect(replay(history.after('', 0))).toBe('malformed');
-    expect(replay(history.after('ep-04', 0))).toBe('malformed');
-    expect(replay(history.after('ep', 0))).toBe('malformed');
-    expect(replay(history.after('other-3', 0))).toBe('unknown-epoch');
-    expect(replay(history.after('EP-3', 0))).toBe('unknown-epoch');
-    expect(replay(history.after('ep-5', 0))).toBe('ahead');
-    expect(replay(history.after('ep-1', 0))).toBe('stale');
-    expect(replay(history.after('ep-2', 0))).toEqual([3, 4]);
-    expect(replay(history.after('ep-3', 0))).toEqual([4]);
-    expect(replay(history.after('ep-4', 0))).toEqual([]);
+  it('classifies positions: unknown epoch, ahead, stale', () => {
+    const log = filled({ maxEvents: 2 }, 4);
+    expect(seqs(log.read({ epoch: 'other', seq: 3 }, 10, 0))).toBe('unknown-epoch');
+    expect(seqs(log.read({ epoch: 'EP', seq: 3 }, 10, 0))).toBe('unknown-epoch');
+    expect(seqs(log.read(at(5), 10, 0))).toBe('ahead');
+    expect(seqs(log.read(at(1), 10, 0))).toBe('stale');
+    expect(seqs(log.read(at(2), 10, 0))).toEqual([3, 4]);
+    expect(seqs(log.read(at(4), 10, 0))).toEqual([]);
+    const refused = log.read(at(9), 10, 0);
+    expect(refused).toEqual({ ok: false, reason: 'ahead', head: { epoch: 'ep', seq: 4 } });
   });
 
   it('evicts by count; the newest forgotten seq is the floor, still served', () => {
-    const history = filled({ maxEvents: 3 }, [1, 2, 3, 4, 5]);
-    expect(history.stats()).toEqual({ size: 3, bytes: 30, oldestId: 'ep-3', newestId: 'ep-5', headId: 'ep-5' });
-    expect(replay(history.after('ep-0', 0))).toBe('stale');
-    expect(replay(history.after('ep-1', 0))).toBe('stale');
-    expect(replay(history.after('ep-2', 0))).toEqual([3, 4, 5]);
-    expect(replay(history.after('ep-4', 0))).toEqual([5]);
+    const log = filled({ maxEvents: 3 }, 5);
+    expect(log.stats()).toEqual({ size: 3, bytes: 3 * COST, oldestSeq: 3, newestSeq: 5 });
+    expect(seqs(log.read(at(1), 10, 0))).toBe('stale');
+    expect(seqs(log.read(at(2), 10, 0))).toEqual([3, 4, 5]);
   });
 
-  it('evicts by bytes, including an event bigger than the whole budget', () => {
-    const history = filled({ maxBytes: 25 }, [1, 2, 3]);
-    expect(history.stats()).toEqual({ size: 2, bytes: 20, oldestId: 'ep-2', newestId: 'ep-3', headId: 'ep-3' });
-    expect(replay(history.after('ep-0', 0))).toBe('stale');
-    expect(replay(history.after('ep-1', 0))).toEqual([2, 3]);
-    // Exactly at the budget is kept.
-    history.record('ep', 4, entry(4, 5));
-    expect(history.stats()).toMatchObject({ size: 3, bytes: 25, oldestId: 'ep-2' });
-    // One event over the whole budget evicts everything, itself included.
-    history.record('ep', 5, entry(5, 26));
-    expect(history.stats()).toEqual({ size: 0, bytes: 0, oldestId: undefined, newestId: undefined, headId: 'ep-5' });
-    expect(replay(history.after('ep-4', 0))).toBe('stale');
-    expect(replay(history.after('ep-5', 0))).toEqual([]);
+  it('evicts by bytes, including a message bigger than the whole budget', () => {
+    const log = filled({ maxBytes: 2 * COST + COST - 1 }, 3);
+    expect(log.stats()).toMatchObject({ size: 2, bytes: 2 * COST, oldestSeq: 2 });
+    expect(seqs(log.read(at(1), 10, 0))).toEqual([2, 3]);
+    log.append(message(4, 'x'.repeat(10 * COST)), 0);
+    expect(log.stats()).toEqual({ size: 0, bytes: 0, oldestSeq: undefined, newestSeq: undefined });
+    expect(seqs(log.read(at(3), 10, 0))).toBe('stale');
+    expect(seqs(log.read(at(4), 10, 0))).toEqual([]);
   });
 
-  it('evicts by age, when recording and when looked up', () => {
-    const history = new History({ maxAgeMs: 100 });
-    history.reset('ep', 0);
-    history.record('ep', 1, entry(1, 10, 0));
-    history.record('ep', 2, entry(2, 10, 50));
-    history.record('ep', 3, entry(3, 10, 120)); // seq 1 is now older than 100 ms
-    expect(history.stats()).toMatchObject({ size: 2, oldestId: 'ep-2' });
-    expect(replay(history.after('ep-0', 120))).toBe('stale');
-    expect(replay(history.after('ep-1', 120))).toEqual([2, 3]);
-    // Exactly maxAgeMs old is still kept; one ms more is not.
-    expect(replay(history.after('ep-1', 150))).toEqual([2, 3]);
-    expect(replay(history.after('ep-1', 151))).toBe('stale');
-    expect(replay(history.after('ep-2', 151))).toEqual([3]);
-    // A lookup long after forgets everything; the head itself stays servable.
-    expect(replay(history.after('ep-2', 10_000))).toBe('stale');
-    expect(replay(history.after('ep-3', 10_000))).toEqual([]);
-    expect(history.stats()).toEqual({ size: 0, bytes: 0, oldestId: undefined, newestId: undefined, headId: 'ep-3' });
+  it('evicts by age, when appending and when read', () => {
+    const log = new MemoryLog('ep', { maxAgeMs: 100 });
+    log.append(message(1), 0);
+    log.append(message(2), 50);
+    log.append(message(3), 120);
+    expect(log.stats()).toMatchObject({ size: 2, oldestSeq: 2 });
+    expect(seqs(log.read(at(1), 10, 150))).toEqual([2, 3]);
+    expect(seqs(log.read(at(1), 10, 151))).toBe('stale');
+    expect(seqs(log.read(at(3), 10, 10_000))).toEqual([]);
+    expect(log.stats(10_000)).toMatchObject({ size: 0, bytes: 0 });
   });
 
-  it('stats(now) forgets aged-out events first; stats() alone does not', () => {
-    const history = new History({ maxAgeMs: 100 });
-    history.reset('ep', 0);
-    history.record('ep', 1, entry(1, 10, 0));
-    history.record('ep', 2, entry(2, 10, 60));
-    expect(history.stats()).toMatchObject({ size: 2, oldestId: 'ep-1' });
-    expect(history.stats(100)).toMatchObject({ size: 2, oldestId: 'ep-1' });
-    expect(history.stats(101)).toEqual({ size: 1, bytes: 10, oldestId: 'ep-2', newestId: 'ep-2', headId: 'ep-2' });
-    expect(history.stats(500)).toEqual({ size: 0, bytes: 0, oldestId: undefined, newestId: undefined, headId: 'ep-2' });
-    expect(replay(history.after('ep-1', 500))).toBe('stale');
-    expect(replay(history.after('ep-2', 500))).toEqual([]);
+  it('skips messages without history, and says the read is complete through them', () => {
+    const log = new MemoryLog('ep');
+    log.append(message(1), 0);
+    log.append(message(2, 'x', ALL, false), 0);
+    log.append(message(3), 0);
+    log.append(message(4, 'x', ALL, false), 0);
+    expect(log.read(at(1), 10, 0)).toMatchObject({ ok: true, through: 4, head: 4 });
+    expect(seqs(log.read(at(1), 10, 0))).toEqual([3]);
+    expect(seqs(log.read(at(0), 10, 0))).toEqual([1, 3]);
   });
 
-  it('counts events it does not keep in the head, not in the kept entries', () => {
-    const history = filled({ maxEvents: 2 }, [1, 2]);
-    history.record('ep', 3, undefined);
-    history.record('ep', 4, entry(4));
-    history.record('ep', 5, undefined);
-    expect(history.stats()).toEqual({ size: 2, bytes: 20, oldestId: 'ep-2', newestId: 'ep-4', headId: 'ep-5' });
-    expect(replay(history.after('ep-5', 0))).toEqual([]);
-    expect(replay(history.after('ep-6', 0))).toBe('ahead');
-    expect(replay(history.after('ep-3', 0))).toEqual([4]);
-    expect(replay(history.after('ep-1', 0))).toEqual([2, 4]);
-    expect(replay(history.after('ep-0', 0))).toBe('stale');
+  it('reads in pages: `through` is the last seq returned while more remain', () => {
+    const log = filled({}, 10);
+    const first = log.read(at(0), 4, 0);
+    expect(first).toMatchObject({ ok: true, through: 4, head: 10 });
+    expect(seqs(first)).toEqual([1, 2, 3, 4]);
+    expect(seqs(log.read(at(4), 4, 0))).toEqual([5, 6, 7, 8]);
+    expect(log.read(at(8), 4, 0)).toMatchObject({ ok: true, through: 10, head: 10 });
   });
 
-  it('starts over when the epoch changes', () => {
-    const history = filled({}, [1, 2, 3]);
-    history.record('ep2', 10, entry(10));
-    expect(history.epoch).toBe('ep2');
-    expect(history.stats()).toEqual({ size: 1, bytes: 10, oldestId: 'ep2-10', newestId: 'ep2-10', headId: 'ep2-10' });
-    expect(replay(history.after('ep-3', 0))).toBe('unknown-epoch');
-    expect(replay(history.after('ep2-8', 0))).toBe('stale');
-    expect(replay(history.after('ep2-9', 0))).toEqual([10]);
+  it('stays exact across many evictions', () => {
+    const log = filled({ maxEvents: 100 }, 5000);
+    expect(log.stats()).toMatchObject({ size: 100, oldestSeq: 4901, newestSeq: 5000 });
+    expect(seqs(log.read(at(4899), 1000, 0))).toBe('stale');
+    expect(seqs(log.read(at(4900), 1000, 0))).toEqual(range(4901, 5000));
   });
 
-  it('stays exact across many evictions (internal compaction)', () => {
-    const history = filled({ maxEvents: 100 }, range(1, 5000), 3);
-    expect(history.stats()).toEqual({ size: 100, bytes: 300, oldestId: 'ep-4901', newestId: 'ep-5000', headId: 'ep-5000' });
-    expect(replay(history.after('ep-4899', 0))).toBe('stale');
-    expect(replay(history.after('ep-4900', 0))).toEqual(range(4901, 5000));
-    expect(replay(history.after('ep-4950', 0))).toEqual(range(4951, 5000));
-    for (const seq of range(5001, 6000)) history.record('ep', seq, entry(seq, 3));
-    expect(replay(history.after('ep-5900', 0))).toEqual(range(5901, 6000));
-    expect(replay(history.after('ep-5999', 0))).toEqual([6000]);
+  it('keeps 10000 messages by default', () => {
+    const log = filled({}, 10_001);
+    expect(log.stats()).toMatchObject({ size: 10_000, oldestSeq: 2, newestSeq: 10_001 });
+    expect(seqs(log.read(at(1), 20_000, 0))).toHaveLength(10_000);
   });
 
-  it('keeps 10000 events by default', () => {
-    const history = filled(undefined, range(1, 10_001), 1);
-    expect(history.stats()).toMatchObject({ size: 10_000, oldestId: 'ep-2', newestId: 'ep-10001' });
-    expect(replay(history.after('ep-0', 0))).toBe('stale');
-    expect(replay(history.after('ep-1', 0))).toHaveLength(10_000);
-  });
-
-  it('with maxEvents 0 (a hub with history: false) serves only a client already at the head', () => {
-    const history = filled({ maxEvents: 0 }, [1, 2, 3]);
-    expect(history.stats()).toEqual({ size: 0, bytes: 0, oldestId: undefined, newestId: undefined, headId: 'ep-3' });
-    expect(replay(history.after('ep-3', 0))).toEqual([]);
-    expect(replay(history.after('ep-2', 0))).toBe('stale');
+  it('with history off, serves only a reader already at the head', () => {
+    const log = filled(false, 3);
+    expect(log.keeps).toBe(false);
+    expect(log.stats()).toEqual({ size: 0, bytes: 0, oldestSeq: undefined, newestSeq: undefined });
+    expect(seqs(log.read(at(3), 10, 0))).toEqual([]);
+    expect(seqs(log.read(at(2), 10, 0))).toBe('stale');
   });
 
   it('counts target names against maxBytes, so that long target lists cannot grow it without bound', () => {
-    const history = new History({ maxBytes: 100_000 });
-    history.reset('ep', 0);
+    const log = new MemoryLog('ep', { maxBytes: 100_000 });
     const rooms = Array.from({ length: 5000 }, (_, i) => `room-${i}`);
-    for (let seq = 1; seq <= 50; seq++) history.record('ep', seq, entry(seq, 10, 0, { rooms }));
-    const stats = history.stats();
-    // 5000 names of ~9 characters cost well over 100 kB: one such event at most is kept.
-    expect(stats.size).toBeLessThanOrEqual(1);
-    expect(stats.bytes).toBeLessThanOrEqual(100_000 + 10 + 5000 * 100);
-    expect(replay(history.after('ep-48', 0))).toBe('stale');
-    // Short lists cost little: many such events fit.
-    const small = new History({ maxBytes: 100_000 });
-    small.reset('ep', 0);
-    for (let seq = 1; seq <= 50; seq++) small.record('ep', seq, entry(seq, 10, 0, { rooms: ['a', 'b'], users: ['u'] }));
-    expect(small.stats().size).toBe(50);
-    expect(small.stats().bytes).toBeGreaterThan(50 * 10);
+    for (let seq = 1; seq <= 50; seq++) log.append(message(seq, 'x', { rooms }), 0);
+    // 5000 names of ~9 characters cost well over 100 kB: not one such message is kept.
+    expect(log.stats().size).toBe(0);
+    expect(seqs(log.read(at(48), 10, 0))).toBe('stale');
+    const small = new MemoryLog('ep', { maxBytes: 100_000 });
+    for (let seq = 1; seq <= 50; seq++) small.append(message(seq, 'x', { rooms: ['a', 'b'], users: ['u'] }), 0);
+    expect(small.stats()).toMatchObject({ size: 50, bytes: 50 * (COST + 3 * 34) });
   });
 
-  it('releases an evicted event at once, with or without a history', async () => {
+  it('releases an evicted message at once, with or without a history', async () => {
     const gc = exposeGc();
-    for (const maxEvents of [0, 3]) {
-      const history = new History({ maxEvents });
-      history.reset('ep', 0);
+    for (const options of [false, { maxEvents: 3 }] as const) {
+      const log = new MemoryLog('ep', options);
       let evicted: WeakRef<object> | undefined;
       for (let seq = 1; seq <= 10; seq++) {
         const target = { rooms: [`r-${seq}`] };
         if (seq === 5) evicted = new WeakRef(target);
-        history.record('ep', seq, entry(seq, 10, 0, target));
+        log.append(message(seq, 'x', target), 0);
       }
       await new Promise((resolve) => setImmediate(resolve));
       gc();
-      expect(evicted?.deref(), `maxEvents ${maxEvents}`).toBeUndefined();
+      expect(evicted?.deref(), JSON.stringify(options)).toBeUndefined();
     }
   });
 });

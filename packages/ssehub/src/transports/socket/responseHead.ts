@@ -4,8 +4,8 @@
  * close`): the server answers one request per connection, the stream.
  */
 import { STATUS_CODES } from 'node:http';
-import { SSE_HEADERS } from '../stream/headers.js';
-import { assertValidHeaders } from './assertValidHeaders.js';
+import { SSE_HEADERS } from '../../stream/headers.js';
+import { assertValidHeaders } from '../assertValidHeaders.js';
 
 // RFC 9110 asks an origin server with a clock for a Date header; refreshed once a second.
 let dateLine = '';

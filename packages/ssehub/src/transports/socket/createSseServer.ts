@@ -1,16 +1,17 @@
 import { createServer as createHttpServer, type Server as HttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { Server as NetServer, type Socket } from 'node:net';
+import type { Connection } from '../Connection.js';
+import { NodeConnection } from '../node/NodeConnection.js';
 import { finishResponse } from './finishResponse.js';
 import { HandedOverConnections } from './HandedOverConnections.js';
-import { HeadReader, parseRequestHead, type RequestHead, type SocketRequest } from './requestHead.js';
+import { HeadReader, parseRequestHead, type RequestHead } from './requestHead.js';
 import { errorBody, errorResponse, JSON_TYPE } from './responseHead.js';
+import { SocketConnection } from './SocketConnection.js';
 
 /** What the server needs of a hub (a `Hub` has it). */
-export interface SocketHub {
-  /** @internal */
-  serveSocket(request: SocketRequest): void;
-  /** Serves a stream request that reached node:http (see `SseServerOptions.fallback`). */
-  connect(req: IncomingMessage, res: ServerResponse): Promise<unknown>;
+export interface ConnectionAcceptor {
+  /** Answers one event-stream request (see `Connection`). */
+  accept(connection: Connection): unknown;
 }
 
 /** Options of {@link createSseServer}. */
@@ -65,7 +66,7 @@ function isStreamRequest(head: RequestHead, path: string): boolean {
  * const hub = createHub();
  * createSseServer(hub, { fallback: app }).listen(8080);   // app: an Express app, for instance
  */
-export function createSseServer(hub: SocketHub, options: SseServerOptions = {}): SseServer {
+export function createSseServer(hub: ConnectionAcceptor, options: SseServerOptions = {}): SseServer {
   return new SseServer(hub, options);
 }
 
@@ -76,7 +77,7 @@ export function createSseServer(hub: SocketHub, options: SseServerOptions = {}):
  * others close once their answer is out). Event streams end with `hub.close()`.
  */
 export class SseServer extends NetServer {
-  readonly #hub: SocketHub;
+  readonly #hub: ConnectionAcceptor;
   readonly #path: string;
   readonly #headersTimeoutMs: number;
   readonly #fallback: HttpServer;
@@ -85,7 +86,7 @@ export class SseServer extends NetServer {
   // Connections handed to the fallback, with the time limits node:http would have set.
   readonly #handedOver: HandedOverConnections;
 
-  constructor(hub: SocketHub, options: SseServerOptions = {}) {
+  constructor(hub: ConnectionAcceptor, options: SseServerOptions = {}) {
     super({ noDelay: true });
     this.#hub = hub;
     this.#path = options.path ?? '/events';
@@ -99,7 +100,7 @@ export class SseServer extends NetServer {
       const others = options.fallback ?? ((req: IncomingMessage, res: ServerResponse) => defaultAnswer(req, res, path));
       this.#fallback = createHttpServer((req, res) => {
         if (req.method === 'GET' && pathnameOf(req.url) === path) {
-          hub.connect(req, res).catch(() => res.destroy());
+          acceptSafely(hub, new NodeConnection(req, res), () => res.destroy());
           return;
         }
         others(req, res);
@@ -172,7 +173,9 @@ export class SseServer extends NetServer {
       }
       // Bytes after the head (a pipelined request) are dropped: the stream never ends to answer them.
       stop();
-      this.#hub.serveSocket({ method: head.method, url: head.url, headers: head.headers, socket });
+      acceptSafely(this.#hub, new SocketConnection({ method: head.method, url: head.url, headers: head.headers, socket }), () =>
+        socket.destroy(),
+      );
     };
 
     socket.on('data', onData);
@@ -197,6 +200,16 @@ function pathnameOf(url: string | undefined): string {
 }
 
 /** Without a fallback: the stream path takes only GET (served above), and nothing else is here. */
+/** Hands a connection to the hub; one it could not answer is closed, never left hanging. */
+function acceptSafely(hub: ConnectionAcceptor, connection: Connection, close: () => void): void {
+  try {
+    const accepted = hub.accept(connection);
+    if (accepted instanceof Promise) accepted.catch(close);
+  } catch {
+    close();
+  }
+}
+
 function defaultAnswer(req: IncomingMessage, res: ServerResponse, path: string): void {
   if (pathnameOf(req.url) === path) {
     res.writeHead(405, { ...JSON_TYPE, allow: 'GET' }).end(errorBody('method_not_allowed', 'use GET to open an event stream'));

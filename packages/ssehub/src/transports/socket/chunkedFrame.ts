@@ -3,8 +3,8 @@
  * buffer, so each flush is a single write of a single buffer. A broadcast hands every client
  * the same joined buffer within a flush round; it is framed once for all of them.
  */
-import { flushRound } from '../stream/flushScheduler.js';
-import { allocSlice } from '../stream/slab.js';
+import { flushRound } from '../../stream/flushScheduler.js';
+import { allocSlice } from '../../stream/slab.js';
 
 /** What ends a chunked body. */
 export const LAST_CHUNK = Buffer.from('0\r\n\r\n', 'latin1');

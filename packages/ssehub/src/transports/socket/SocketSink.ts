@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
-import { DrainAwaitingSink } from '../stream/DrainAwaitingSink.js';
-import type { Sink, SinkEvents } from '../stream/Sink.js';
+import { DrainAwaitingSink } from '../../stream/DrainAwaitingSink.js';
+import type { Sink, SinkEvents } from '../../stream/Sink.js';
 import { frameChunk, LAST_CHUNK } from './chunkedFrame.js';
 import { finishResponse } from './finishResponse.js';
 import { streamHead } from './responseHead.js';
