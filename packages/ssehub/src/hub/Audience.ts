@@ -11,7 +11,7 @@ export interface SendOptions {
   history?: boolean;
 }
 
-/** What an audience publishes through (the hub hands each audience its own, private one). */
+/** @internal What an audience publishes through (the hub hands each audience its own, private one). */
 export interface AudiencePublisher {
   publishTo(target: Target, event: string | undefined, data: unknown, options: SendOptions | undefined): Promise<string>;
 }
@@ -33,7 +33,7 @@ export class Audience<Events extends EventMap = Record<string, unknown>> {
   readonly target: Target;
   readonly #publisher: AudiencePublisher;
 
-  /** Audiences come from `hub.to…()` (the type is exported, the constructor is not part of the API). */
+  /** @internal Audiences come from `hub.to…()` (the type is exported, the constructor is not part of the API). */
   constructor(publisher: AudiencePublisher, target: Target) {
     this.#publisher = publisher;
     this.target = target;

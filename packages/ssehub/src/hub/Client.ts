@@ -25,7 +25,7 @@ export class Client<Events extends EventMap = Record<string, unknown>, Meta exte
     memberOfClient = (client) => client.#member;
   }
 
-  /** Clients are made by the hub (its type is exported, its constructor is not part of the API). */
+  /** @internal Clients are made by the hub (its type is exported, its constructor is not part of the API). */
   constructor(hub: ClientHub<Events>, member: Member, metadata: Meta) {
     this.#hub = hub;
     this.#member = member;

@@ -53,6 +53,9 @@ export class Delivery {
   readonly #held = new Map<number, BackendMessage>();
   // Messages that arrived before the subscription said where the sequence stood.
   #early: BackendMessage[] | undefined = [];
+  // The newest seq known to exist (this hub appended it): a hole at the tail, which no later
+  // message would reveal, is found from it.
+  #expected = 0;
   #repairTimer: NodeJS.Timeout | undefined;
   #repairing = false;
   #repairs = 0;
@@ -85,6 +88,13 @@ export class Delivery {
     const early = this.#early ?? [];
     this.#early = undefined;
     for (const message of early) this.receive(message);
+  }
+
+  /** This hub appended `seq`: it must arrive, or be read from the log. */
+  appended(epoch: string, seq: number): void {
+    if (!this.#started || epoch !== this.#epoch || seq <= this.#delivered) return;
+    if (seq > this.#expected) this.#expected = seq;
+    this.#scheduleRepair();
   }
 
   /** Stops waiting for holes. */
@@ -146,6 +156,7 @@ export class Delivery {
   #restart(message: BackendMessage): void {
     this.stop();
     this.#repairs = 0;
+    this.#expected = 0;
     this.#epoch = message.epoch;
     this.#delivered = message.seq - 1;
     this.#headId = undefined;
@@ -159,10 +170,19 @@ export class Delivery {
       this.#giveUpHole();
       return;
     }
+    this.#scheduleRepair();
+  }
+
+  #scheduleRepair(): void {
     if (this.#repairTimer === undefined && !this.#repairing) {
       this.#repairTimer = setTimeout(() => this.#repair(), this.#host.gapTimeoutMs);
       this.#repairTimer.unref();
     }
+  }
+
+  /** Whether something is missing: later messages are held, or an appended one has not come. */
+  get #missing(): boolean {
+    return this.#held.size > 0 || this.#expected > this.#delivered;
   }
 
   #deliverHeld(): void {
@@ -173,7 +193,7 @@ export class Delivery {
       held.delete(next);
       this.#deliver(message);
     }
-    if (held.size === 0) {
+    if (!this.#missing) {
       clearTimeout(this.#repairTimer);
       this.#repairTimer = undefined;
       this.#repairs = 0;
@@ -183,7 +203,7 @@ export class Delivery {
   /** A hole has lasted: read it from the log. */
   #repair(): void {
     this.#repairTimer = undefined;
-    if (this.#held.size === 0) return;
+    if (!this.#missing) return;
     const after = { epoch: this.#epoch, seq: this.#delivered };
     let read: LogRead | Promise<LogRead>;
     try {
@@ -213,7 +233,7 @@ export class Delivery {
 
   #filled(after: LogPosition, read: LogRead): void {
     // The sequence moved on meanwhile (a restart, or the hole filled itself).
-    if (after.epoch !== this.#epoch || this.#held.size === 0) return;
+    if (after.epoch !== this.#epoch || !this.#missing) return;
     if (!read.ok) {
       this.#giveUpHole();
       return;
@@ -229,7 +249,7 @@ export class Delivery {
       else this.#deliver(message);
     }
     this.#deliverHeld();
-    if (this.#held.size > 0) this.#retryRepair();
+    if (this.#missing) this.#retryRepair();
   }
 
   #retryRepair(): void {
@@ -248,7 +268,7 @@ export class Delivery {
     clearTimeout(this.#repairTimer);
     this.#repairTimer = undefined;
     this.#repairs = 0;
-    let first = Number.POSITIVE_INFINITY;
+    let first = this.#expected + 1;
     for (const seq of this.#held.keys()) if (seq < first) first = seq;
     this.#delivered = first - 1;
     this.#headId = undefined;

@@ -84,6 +84,7 @@ type Decision<Meta> = ClientInit<Meta> | ConnectionRefusedError;
 type MaybePromise<T> = T | Promise<T>;
 
 const SILENT: Logger = { debug() {}, info() {}, warn() {}, error() {} };
+const CLIENT_GONE = refusal(499, 'the client closed the request');
 const METHOD_NOT_ALLOWED = refusal(405, 'use GET to open an event stream', undefined, { headers: { allow: 'GET' } });
 
 function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
@@ -320,7 +321,11 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
   #append(drafts: readonly MessageDraft[]): Promise<string[]> {
     if (this.#closing !== undefined) return Promise.reject(new HubClosedError());
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    const ids = (messages: readonly LogPosition[]): string[] => messages.map((message) => formatEventId(message.epoch, message.seq));
+    const ids = (messages: readonly LogPosition[]): string[] => {
+      const last = messages[messages.length - 1];
+      if (last !== undefined) this.#delivery.appended(last.epoch, last.seq);
+      return messages.map((message) => formatEventId(message.epoch, message.seq));
+    };
     try {
       const appended = this.#backend.append(drafts);
       if (!isPromise(appended)) return Promise.resolve(ids(appended));
@@ -385,7 +390,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
    */
   accept(connection: Connection): MaybePromise<Client<Events, Meta> | undefined> {
     try {
-      if (connection.gone) return undefined;
+      if (connection.gone) return this.#gone(connection);
       if (connection.request.method !== 'GET') {
         connection.refuse(refusalAnswer(METHOD_NOT_ALLOWED, this.#headers));
         return undefined;
@@ -399,6 +404,12 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     } catch (error) {
       return this.#failed(connection, error);
     }
+  }
+
+  /** A client that left before its answer: nobody reads it, but a Web handler must resolve. */
+  #gone(connection: Connection): undefined {
+    connection.refuse(refusalAnswer(CLIENT_GONE, this.#headers));
+    return undefined;
   }
 
   #failed(connection: Connection, error: unknown): undefined {
@@ -479,7 +490,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     // The client left while it was being decided (an asynchronous authenticate, say).
     if (connection.gone) {
       this.#admission.release(userId);
-      return undefined;
+      return this.#gone(connection);
     }
     const request = connection.request;
     const claim = readLastEventId(request.header('last-event-id'), request.query.get('lastEventId'), this.#maxLastEventIdLength);
