@@ -10,6 +10,7 @@
 
 export type {
   Backend,
+  BackendEvents,
   BackendListener,
   BackendMessage,
   LogPosition,

@@ -92,13 +92,22 @@ export interface LogStats {
 /** Receives every message of a backend, in seq order as far as the backend can. */
 export type BackendListener = (message: BackendMessage) => void;
 
+/** What else a backend tells its subscribers. */
+export interface BackendEvents {
+  /**
+   * The sequence restarted (the backend's data was lost): from now on, messages come in the new
+   * epoch, after `head`. Events may have been lost with the old sequence.
+   */
+  restarted?(head: LogPosition): void;
+}
+
 /** The contract every backend implements. Kept small on purpose; see the module comment. */
 export interface Backend {
   /**
    * Starts delivering every message appended by any hub to `listener`. Resolves with the head of
    * the sequence at that moment: messages after it are delivered, messages up to it are not.
    */
-  subscribe(listener: BackendListener): Promise<LogPosition> | LogPosition;
+  subscribe(listener: BackendListener, events?: BackendEvents): Promise<LogPosition> | LogPosition;
   /** Stops delivering to `listener`. */
   unsubscribe(listener: BackendListener): Promise<void> | void;
   /**
@@ -110,6 +119,11 @@ export interface Backend {
   read(after: LogPosition, limit: number): Promise<LogRead> | LogRead;
   /** Whether this backend keeps any event for resume. */
   readonly keepsHistory: boolean;
+  /**
+   * Whether the backend can take appends now (`false` while a remote backend is unreachable:
+   * appends are then refused at once, never queued). Absent means always.
+   */
+  readonly available?: boolean;
   /** What the log holds now, when the backend can tell cheaply. */
   stats?(): LogStats;
   /** Releases the backend's resources (connections, timers). */

@@ -90,6 +90,19 @@ export class Delivery {
     for (const message of early) this.receive(message);
   }
 
+  /** The backend's sequence restarted (its data was lost): everyone may have missed events. */
+  readonly restarted = (head: LogPosition): void => {
+    if (!this.#started || head.epoch === this.#epoch) return;
+    this.stop();
+    this.#repairs = 0;
+    this.#expected = 0;
+    this.#epoch = head.epoch;
+    this.#delivered = head.seq;
+    this.#headId = undefined;
+    this.#host.counters.gaps++;
+    this.#host.resetAll('restarted');
+  };
+
   /** This hub appended `seq`: it must arrive, or be read from the log. */
   appended(epoch: string, seq: number): void {
     if (!this.#started || epoch !== this.#epoch || seq <= this.#delivered) return;

@@ -19,8 +19,8 @@ import type { ResetReason } from './builtinEvents.js';
 import { Client } from './Client.js';
 import { Cursor, type CursorHost } from './Cursor.js';
 import { Delivery, type DeliveryHost } from './Delivery.js';
-import { dataText } from './dataText.js';
 import { HUB_DEFAULTS, MIN_LAST_EVENT_ID_LENGTH } from './defaults.js';
+import { assertTarget, makeDraft } from './draft.js';
 import { Heartbeat } from './Heartbeat.js';
 import { Member, type MemberOwner } from './Member.js';
 import { Registry } from './Registry.js';
@@ -93,16 +93,6 @@ function isPromise<T>(value: T | Promise<T>): value is Promise<T> {
 
 function isRefusal(value: object): value is Refusal {
   return typeof (value as Refusal).refuse === 'number';
-}
-
-function assertTarget(target: Target): void {
-  if (typeof target !== 'object' || target === null) throw new TypeError('A target must be an object');
-  for (const list of [target.clients, target.users, target.rooms]) {
-    if (list === undefined) continue;
-    if (!Array.isArray(list) || !list.every((name) => typeof name === 'string')) {
-      throw new TypeError('Target ids and room names must be arrays of strings');
-    }
-  }
 }
 
 /**
@@ -292,7 +282,6 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     let drafts: MessageDraft[];
     try {
       drafts = messages.map((message) => {
-        assertTarget(message.target);
         const options = message.history === undefined ? undefined : { history: message.history };
         return this.#draft(message.target, message.event, message.data, options);
       });
@@ -314,8 +303,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
 
   /** Checks and encodes one event: throws before anything is published. */
   #draft(target: Target, event: string | undefined, data: unknown, options: SendOptions | undefined): MessageDraft {
-    if (event !== undefined) assertSingleLineField('event', event);
-    return { event, data: dataText(data), target, history: this.#keepsHistory(event, target, options) };
+    return makeDraft(target, event, data, this.#keepsHistory(event, target, options));
   }
 
   #append(drafts: readonly MessageDraft[]): Promise<string[]> {
@@ -798,7 +786,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
   #subscribe(): Promise<void> {
     let head: LogPosition | Promise<LogPosition>;
     try {
-      head = this.#backend.subscribe(this.#delivery.receive);
+      head = this.#backend.subscribe(this.#delivery.receive, { restarted: this.#delivery.restarted });
     } catch (error) {
       this.#failure = backendError('the backend could not be subscribed to', error);
       this.#error(this.#failure, undefined);

@@ -102,9 +102,21 @@ export function describeBackend(name: string, factory: BackendFactory): void {
       const all = await backend.read({ epoch: head.epoch, seq: 0 }, 100);
       expect(seqsOf(all)).toEqual([1, 2, 3, 5, 6, 7, 9, 10]);
       expect(all).toMatchObject({ through: 10, head: 10 });
-      const page = await backend.read({ epoch: head.epoch, seq: 2 }, 3);
-      expect(seqsOf(page)).toEqual([3, 5, 6]);
-      expect(page).toMatchObject({ through: 6, head: 10 });
+      // A page holds at most `limit` messages and exactly the kept ones up to `through`.
+      const kept = [3, 5, 6, 7, 9, 10];
+      let after = 2;
+      const paged: number[] = [];
+      for (let pages = 0; after < 10 && pages < 10; pages++) {
+        const page = await backend.read({ epoch: head.epoch, seq: after }, 3);
+        if (!page.ok) throw new Error(page.reason);
+        expect(page.messages.length).toBeLessThanOrEqual(3);
+        expect(page.through).toBeGreaterThan(after);
+        expect(page.head).toBe(10);
+        expect(page.messages.map((message) => message.seq)).toEqual(kept.filter((seq) => seq > after && seq <= page.through));
+        paged.push(...page.messages.map((message) => message.seq));
+        after = page.through;
+      }
+      expect(paged).toEqual(kept);
       expect(seqsOf(await backend.read({ epoch: head.epoch, seq: 10 }, 5))).toEqual([]);
     });
 

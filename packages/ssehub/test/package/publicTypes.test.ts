@@ -16,6 +16,7 @@ const EXPORTS = [
   'Answer',
   'Audience',
   'Backend',
+  'BackendEvents',
   'BackendError',
   'BackendListener',
   'BackendMessage',

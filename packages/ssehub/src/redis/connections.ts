@@ -1,0 +1,47 @@
+import { Redis, type RedisOptions } from 'ioredis';
+
+/** A Redis to use: a URL (`redis://host:port`, `redis://user:pass@host:port/db`, `rediss://…` for TLS) or an ioredis client. */
+export type RedisInput = string | Redis;
+
+/** The connections a backend or publisher opens, and whether it must close them. */
+export interface RedisConnections {
+  /** Commands: never queued while Redis is unreachable, so that a publish fails at once. */
+  readonly commands: Redis;
+  /** A second connection for blocking reads (XREAD BLOCK) or pub/sub, when needed. */
+  readonly reader: Redis | undefined;
+  close(): Promise<void>;
+}
+
+// A command never waits for a reconnection: it fails at once, and the caller says so (503).
+const FAIL_FAST: Partial<RedisOptions> = { enableOfflineQueue: false, maxRetriesPerRequest: 0 };
+// The reader keeps trying on its own; its loop handles the errors.
+const READER: Partial<RedisOptions> = { enableOfflineQueue: false, maxRetriesPerRequest: 0 };
+
+/**
+ * Opens the connections: from a URL, or as duplicates of a caller's client (which stays the
+ * caller's to close; its own options, database and credentials are kept).
+ */
+export function openConnections(input: RedisInput, withReader: boolean): RedisConnections {
+  const make = (options: Partial<RedisOptions>): Redis =>
+    typeof input === 'string' ? new Redis(input, { ...options, lazyConnect: false }) : input.duplicate(options);
+  const commands = make(FAIL_FAST);
+  const reader = withReader ? make(READER) : undefined;
+  // Errors are reported through the callers' promises and the backend's state; an 'error'
+  // event without a listener would crash the process on every failed reconnection.
+  commands.on('error', () => {});
+  reader?.on('error', () => {});
+  return {
+    commands,
+    reader,
+    async close() {
+      for (const connection of [commands, reader]) {
+        if (connection === undefined) continue;
+        try {
+          await connection.quit();
+        } catch {
+          connection.disconnect();
+        }
+      }
+    },
+  };
+}
