@@ -45,9 +45,30 @@ export const SETTINGS = {
     env: 'REDIS_URL',
     flag: 'redis-url',
     arg: '<url>',
-    defaultText: '(none)',
-    description: 'Redis backend for several nodes — not supported yet: setting it stops the start',
+    defaultText: '(in memory)',
+    description: 'Redis for several hub processes: redis://[user:pass@]host:port[/db], rediss:// for TLS',
     secret: true,
+  },
+  redisPrefix: {
+    env: 'SSEHUB_REDIS_PREFIX',
+    flag: 'redis-prefix',
+    arg: '<prefix>',
+    defaultText: 'ssehub',
+    description: 'prefix of every Redis key: hubs with the same prefix act as one (A-Z a-z 0-9 _ . : -)',
+  },
+  redisMode: {
+    env: 'SSEHUB_REDIS_MODE',
+    flag: 'redis-mode',
+    arg: '<mode>',
+    defaultText: 'log',
+    description: 'log: an ordered log in Redis, resume on any process; pubsub: lighter, no resume across processes',
+  },
+  presenceTtlMs: {
+    env: 'SSEHUB_PRESENCE_TTL_MS',
+    flag: 'presence-ttl-ms',
+    arg: '<ms>',
+    defaultText: '5000',
+    description: 'with Redis: a process that stops refreshing its counts (killed) leaves them after this long (2000..600000)',
   },
   jwtSecret: {
     env: 'SSEHUB_JWT_SECRET',
@@ -185,6 +206,10 @@ export interface Config {
   readonly port: number;
   readonly host: string;
   readonly logLevel: LogLevel;
+  /** Redis for several processes, or `undefined` for one process in memory. */
+  readonly redis:
+    | { readonly url: string; readonly prefix: string; readonly mode: 'log' | 'pubsub'; readonly presenceTtlMs: number }
+    | undefined;
   /** JWT verification, when a secret or a public key is set; otherwise development mode. */
   readonly jwt: JwtConfig | undefined;
   readonly publishKey: string | undefined;
@@ -328,17 +353,29 @@ const schema = z
           ? (level as LogLevel)
           : fail(ctx, `must be one of ${LOG_LEVELS.join(', ')}, got "${raw}"`);
       }),
-    redisUrl: z
+    redisUrl: optionalText((value) => {
+      let url: URL;
+      try {
+        url = new URL(value);
+      } catch {
+        return 'must be a URL like redis://host:6379 (or rediss:// for TLS)';
+      }
+      if (url.protocol !== 'redis:' && url.protocol !== 'rediss:') return `must start with redis:// or rediss://, got ${url.protocol}//`;
+      if (url.hostname === '') return 'must name a host, like redis://127.0.0.1:6379';
+      return undefined;
+    }),
+    redisPrefix: optionalText((value) =>
+      /^[A-Za-z0-9_.:-]{1,100}$/.test(value) ? undefined : `must be 1 to 100 characters of A-Z a-z 0-9 _ . : -, got "${value}"`,
+    ),
+    redisMode: z
       .string()
       .optional()
-      .transform((raw, ctx): undefined => {
-        if (raw === undefined) return undefined;
-        return fail(
-          ctx,
-          'REDIS_URL is not supported yet: this version of ssehub runs one node with its state in memory. ' +
-            'Unset REDIS_URL (--redis-url) to start a single node.',
-        );
+      .transform((raw, ctx): 'log' | 'pubsub' => {
+        if (raw === undefined) return 'log';
+        const mode = raw.trim().toLowerCase();
+        return mode === 'log' || mode === 'pubsub' ? mode : fail(ctx, `must be log or pubsub, got "${raw}"`);
       }),
+    presenceTtlMs: integer(5000, 2000, 600_000),
     jwtSecret: optionalText((value) =>
       Buffer.byteLength(value) < 32 ? 'must be at least 32 bytes long (HS256 needs a 256-bit secret)' : undefined,
     ),
@@ -391,6 +428,11 @@ const schema = z
         message: 'cannot be combined with SSEHUB_JWT_SECRET (--jwt-secret): choose HS256 or a public key',
       });
     }
+    for (const setting of ['redisPrefix'] as const) {
+      if (value[setting] !== undefined && value.redisUrl === undefined) {
+        ctx.addIssue({ code: 'custom', path: [setting], message: 'needs REDIS_URL (--redis-url)' });
+      }
+    }
     const jwt = value.jwtSecret !== undefined || value.jwtPublicKey !== undefined;
     for (const claim of ['jwtIssuer', 'jwtAudience'] as const) {
       if (value[claim] !== undefined && !jwt) {
@@ -442,6 +484,10 @@ export function loadConfig(input: { env?: NodeJS.ProcessEnv; flags?: RawSettings
     port: value.port,
     host: value.host,
     logLevel: value.logLevel,
+    redis:
+      value.redisUrl === undefined
+        ? undefined
+        : { url: value.redisUrl, prefix: value.redisPrefix ?? 'ssehub', mode: value.redisMode, presenceTtlMs: value.presenceTtlMs },
     jwt,
     publishKey: value.publishKey,
     corsOrigins: value.corsOrigins,

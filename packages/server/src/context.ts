@@ -6,6 +6,7 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Logger } from 'pino';
 import type { Hub } from 'ssehub';
+import type { Presence, RedisBackend } from 'ssehub/redis';
 import type { Authenticator } from './auth.js';
 import type { Config } from './config.js';
 import type { Cors } from './cors.js';
@@ -16,6 +17,10 @@ import type { RateLimiter } from './rateLimit.js';
 export interface ServerContext {
   readonly config: Config;
   readonly hub: Hub;
+  /** The Redis backend, when the hub shares its events through Redis. */
+  readonly redis: RedisBackend | undefined;
+  /** Cluster presence, with Redis. */
+  readonly presence: Presence | undefined;
   readonly logger: Logger;
   readonly auth: Authenticator;
   readonly cors: Cors;

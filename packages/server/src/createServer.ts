@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import type { Duplex } from 'node:stream';
 import { type Logger, pino } from 'pino';
 import { createHub, createSseServer, type Hub, type SseServer } from 'ssehub';
+import { createPresence, createRedisBackend } from 'ssehub/redis';
 import { Authenticator } from './auth.js';
 import type { Config } from './config.js';
 import type { ServerContext } from './context.js';
@@ -88,24 +89,41 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
   const logger = (options.logger ?? pino({ level: config.logLevel })).child({ nodeId });
   // Streams are decided with the server's context, which needs the hub: bound just below.
   let authenticate: ReturnType<typeof authenticateSubscriber> | undefined;
+  const history = config.historySize === 0 ? false : { maxEvents: config.historySize };
+  // With Redis, every process on the same prefix shares one sequence and one history.
+  const redis =
+    config.redis === undefined
+      ? undefined
+      : createRedisBackend({ redis: config.redis.url, prefix: config.redis.prefix, mode: config.redis.mode, history });
   const hub = createHub({
     authenticate: (request) => (authenticate as ReturnType<typeof authenticateSubscriber>)(request),
     heartbeatMs: config.heartbeatMs,
     deadPeerTimeoutMs: config.deadPeerTimeoutMs,
-    history: config.historySize === 0 ? false : { maxEvents: config.historySize },
+    ...(redis === undefined ? { history } : { backend: redis }),
     ...(config.maxClients > 0 ? { maxClients: config.maxClients } : {}),
     ...(config.maxClientsPerUser > 0 ? { maxClientsPerUser: config.maxClientsPerUser } : {}),
     retryAfterSeconds: RETRY_AFTER_SECONDS,
     logger: logger.child({ component: 'hub' }),
   });
+  const presence =
+    redis === undefined || config.redis === undefined
+      ? undefined
+      : createPresence(hub, {
+          redis,
+          nodeId,
+          ttlMs: config.redis.presenceTtlMs,
+          intervalMs: Math.min(1000, Math.floor(config.redis.presenceTtlMs / 3)),
+        });
   const context: ServerContext = {
     config,
     hub,
+    redis,
+    presence,
     logger,
     auth: new Authenticator(config),
     cors: new Cors(config.corsOrigins),
     rateLimiter: new RateLimiter({ ratePerSecond: config.rateLimit, burst: config.rateLimitBurst }),
-    metrics: createMetrics(hub),
+    metrics: createMetrics(hub, redis),
     nodeId,
     startedAt: Date.now(),
     version: VERSION,
@@ -199,6 +217,9 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
   const shutdown = async (timeoutMs: number): Promise<void> => {
     context.state.draining = true;
     await Promise.all([hub.close({ timeoutMs }), dashboard.close(timeoutMs)]);
+    // The hub did not create the Redis backend: it is closed here, after the hub.
+    await presence?.stop();
+    await redis?.close();
     if (!server.listening) return;
     const serverClosed = new Promise<void>((resolve) => server.close(() => resolve()));
     if (inFlight > 0) {

@@ -7,6 +7,7 @@
 
 import { Counter, collectDefaultMetrics, Gauge, Histogram, Registry } from 'prom-client';
 import type { Hub } from 'ssehub';
+import type { RedisBackend } from 'ssehub/redis';
 
 /** The metrics of one server. */
 export interface ServerMetrics {
@@ -42,7 +43,7 @@ function mirroredGauge(registry: Registry, name: string, help: string, read: () 
 }
 
 /** Creates the registry with the default process metrics and every ssehub series. */
-export function createMetrics(hub: Hub): ServerMetrics {
+export function createMetrics(hub: Hub, redis?: RedisBackend): ServerMetrics {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const counters = hub.counters;
@@ -73,6 +74,19 @@ export function createMetrics(hub: Hub): ServerMetrics {
   mirroredCounter(registry, 'ssehub_replays_total', 'Resumes served from history (Last-Event-ID).', () => counters.replays);
   mirroredCounter(registry, 'ssehub_replayed_events_total', 'Events written by resumes.', () => counters.replayedEvents);
   mirroredCounter(registry, 'ssehub_resets_total', 'Resets sent because a Last-Event-ID could not be resumed from.', () => counters.resets);
+
+  mirroredCounter(
+    registry,
+    'ssehub_gaps_total',
+    'Events the backend failed to deliver that its log no longer had, and restarts of its sequence.',
+    () => counters.gaps,
+  );
+  if (redis !== undefined) {
+    mirroredGauge(registry, 'ssehub_backend_connected', 'Whether the Redis backend can take publishes now (1) or not (0).', () =>
+      redis.available ? 1 : 0,
+    );
+    mirroredGauge(registry, 'ssehub_backend_lag_events', 'Events in the Redis log this process has not delivered yet.', () => redis.lag);
+  }
 
   const publishDuration = new Histogram({
     name: 'ssehub_publish_duration_seconds',

@@ -115,15 +115,15 @@ describe('ssehub command line', () => {
     expect(result.stderr).toContain("Unknown option '--colour'");
   });
 
-  it('exits 2 with a clear message when REDIS_URL is set, by variable or flag', async () => {
+  it('exits 2 for a REDIS_URL that is not a Redis URL, without echoing it', async () => {
     for (const [args, env] of [
-      [[], { REDIS_URL: 'redis://127.0.0.1:6379' }],
-      [['--redis-url', 'redis://127.0.0.1:6379'], {}],
+      [[], { REDIS_URL: 'http://user:secret@127.0.0.1:6379' }],
+      [['--redis-url', 'http://user:secret@127.0.0.1:6379'], {}],
     ] as const) {
       const result = await run([...args], env);
       expect(result.code).toBe(2);
-      expect(result.stderr).toContain('REDIS_URL is not supported yet');
-      expect(result.stderr).not.toContain('6379');
+      expect(result.stderr).toContain('REDIS_URL (--redis-url): must start with redis:// or rediss://');
+      expect(result.stderr).not.toContain('secret');
     }
   });
 

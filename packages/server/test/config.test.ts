@@ -18,6 +18,7 @@ describe('loadConfig', () => {
       port: 8080,
       host: '127.0.0.1',
       logLevel: 'info',
+      redis: undefined,
       jwt: undefined,
       publishKey: undefined,
       corsOrigins: undefined,
@@ -124,11 +125,33 @@ describe('loadConfig', () => {
     expect(found.join('\n')).not.toMatch(/hunter2|p4ss/);
   });
 
-  it('refuses REDIS_URL: the backend does not exist yet', () => {
-    const found = problems({ REDIS_URL: 'redis://localhost:6379' });
-    expect(found).toHaveLength(1);
-    expect(found[0]).toMatch(/^REDIS_URL is not supported yet/);
-    expect(problems({}, { redisUrl: 'redis://x' })[0]).toMatch(/^REDIS_URL is not supported yet/);
+  it('reads the Redis settings, and validates them', () => {
+    expect(loadConfig({ env: { REDIS_URL: 'redis://user:pw@10.0.0.1:6380/2' } }).redis).toEqual({
+      url: 'redis://user:pw@10.0.0.1:6380/2',
+      prefix: 'ssehub',
+      mode: 'log',
+      presenceTtlMs: 5000,
+    });
+    expect(
+      loadConfig({
+        env: { REDIS_URL: 'rediss://cache.example:6379', SSEHUB_REDIS_PREFIX: 'shop:eu', SSEHUB_REDIS_MODE: 'PubSub' },
+        flags: { presenceTtlMs: '2000' },
+      }).redis,
+    ).toEqual({ url: 'rediss://cache.example:6379', prefix: 'shop:eu', mode: 'pubsub', presenceTtlMs: 2000 });
+    expect(problems({ REDIS_URL: 'http://localhost:6379' })[0]).toBe(
+      'REDIS_URL (--redis-url): must start with redis:// or rediss://, got http://',
+    );
+    expect(problems({ REDIS_URL: 'localhost:6379' })[0]).toMatch(/^REDIS_URL \(--redis-url\): must (start with redis|be a URL)/);
+    expect(problems({ REDIS_URL: 'redis://x', SSEHUB_REDIS_MODE: 'stream' })[0]).toBe(
+      'SSEHUB_REDIS_MODE (--redis-mode): must be log or pubsub, got "stream"',
+    );
+    expect(problems({ REDIS_URL: 'redis://x', SSEHUB_REDIS_PREFIX: 'a b' })[0]).toMatch(
+      /^SSEHUB_REDIS_PREFIX \(--redis-prefix\): must be 1 to 100/,
+    );
+    expect(problems({ SSEHUB_REDIS_PREFIX: 'shop' })[0]).toBe('SSEHUB_REDIS_PREFIX (--redis-prefix): needs REDIS_URL (--redis-url)');
+    expect(problems({ REDIS_URL: 'redis://x', SSEHUB_PRESENCE_TTL_MS: '1000' })[0]).toBe(
+      'SSEHUB_PRESENCE_TTL_MS (--presence-ttl-ms): must be in 2000..600000, got 1000',
+    );
   });
 
   it('refuses a JWT secret together with a public key, and private keys', () => {

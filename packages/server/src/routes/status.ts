@@ -13,9 +13,18 @@ import { largestRooms } from '../largestRooms.js';
 /** Most rooms listed by `/status`; `roomsTruncated` tells when there are more. */
 export const STATUS_ROOM_LIMIT = 1000;
 
-/** The body of `GET /status`. */
-export function statusBody(ctx: ServerContext): Record<string, unknown> {
+/** The body of `GET /status`: this process, and with Redis the cluster beside it. */
+export async function statusBody(ctx: ServerContext): Promise<Record<string, unknown>> {
   const stats = ctx.hub.stats();
+  const redis = ctx.redis;
+  let cluster: Record<string, unknown> | undefined;
+  if (ctx.presence !== undefined) {
+    try {
+      cluster = { ...(await ctx.presence.cluster()) };
+    } catch {
+      cluster = { unavailable: true };
+    }
+  }
   return {
     nodeId: ctx.nodeId,
     version: ctx.version,
@@ -35,6 +44,11 @@ export function statusBody(ctx: ServerContext): Record<string, unknown> {
       headId: stats.history.headId,
     },
     counters: stats.counters,
+    backend:
+      redis === undefined
+        ? { kind: 'memory' }
+        : { kind: 'redis', mode: redis.mode, prefix: redis.prefix, state: redis.state, lag: redis.lag },
+    ...(cluster === undefined ? {} : { cluster }),
   };
 }
 
@@ -45,7 +59,7 @@ export function statusBody(ctx: ServerContext): Record<string, unknown> {
 export function statusRoute(ctx: ServerContext): Route {
   const get = async (req: IncomingMessage, res: ServerResponse) => {
     await ctx.auth.viewer(req);
-    sendJson(res, 200, statusBody(ctx));
+    sendJson(res, 200, await statusBody(ctx));
   };
   return { GET: get, HEAD: get };
 }
@@ -56,10 +70,11 @@ export function healthRoute(): Route {
   return { GET: get, HEAD: get };
 }
 
-/** The `/readyz` route: 200 while accepting new streams, 503 once shutting down. */
+/** The `/readyz` route: 200 while accepting new streams, 503 once shutting down or while Redis is unreachable. */
 export function readyRoute(ctx: ServerContext): Route {
   const get = (_req: unknown, res: Parameters<typeof sendJson>[0]) => {
     if (ctx.state.draining || ctx.hub.closed) sendJson(res, 503, { status: 'shutting_down' });
+    else if (ctx.redis !== undefined && !ctx.redis.available) sendJson(res, 503, { status: 'backend_unavailable' });
     else sendJson(res, 200, { status: 'ready' });
   };
   return { GET: get, HEAD: get };

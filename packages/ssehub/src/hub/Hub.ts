@@ -417,6 +417,8 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
   #decide(connection: Connection): MaybePromise<Decision<Meta>> {
     if (this.#closing !== undefined) return this.#refused(refusal(503, 'the hub is shutting down', this.#retryAfter()));
     if (this.#failure !== undefined) return this.#refused(refusal(503, 'the hub has no backend', this.#retryAfter()));
+    // A remote backend that cannot be reached: streams opened now would miss events.
+    if (this.#backend.available === false) return this.#refused(refusal(503, 'the backend is unavailable', this.#retryAfter()));
     if (this.#subscribing !== undefined) return this.#subscribing.then(() => this.#decide(connection));
     const authenticate = this.#options.authenticate;
     if (authenticate === undefined) return this.#applyLimits({});

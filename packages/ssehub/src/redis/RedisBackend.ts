@@ -11,7 +11,7 @@ import type {
   Target,
 } from '../backends/Backend.js';
 import { BackendError } from '../errors.js';
-import { openConnections, type RedisConnections, type RedisInput } from './connections.js';
+import { firstConnection, openConnections, type RedisConnections, type RedisInput } from './connections.js';
 import { APPEND, HEAD, READ } from './scripts.js';
 
 /** Options of {@link createRedisBackend}. */
@@ -189,9 +189,21 @@ export class RedisBackend implements Backend {
     return this.#commands;
   }
 
+  /**
+   * Resolves once Redis has answered: a Redis not reachable yet (a process that starts before
+   * it) is waited for, not a failure; meanwhile `available` is false and hubs refuse (503).
+   */
   async subscribe(listener: BackendListener, events?: BackendEvents): Promise<LogPosition> {
-    await firstConnection(this.#commands);
-    const head = await this.#readHead();
+    let head: LogPosition | undefined;
+    while (head === undefined) {
+      if (this.#closed) throw new BackendError('the backend was closed before Redis answered');
+      await firstConnection(this.#commands);
+      try {
+        head = await this.#readHead();
+      } catch {
+        await sleep(250);
+      }
+    }
     this.#listeners.set(listener, events);
     if (this.#epoch === undefined) {
       this.#epoch = head.epoch;
@@ -351,28 +363,6 @@ export class RedisBackend implements Backend {
       }
     }
   }
-}
-
-const FIRST_CONNECTION_MS = 10_000;
-const everReady = new WeakSet<Redis>();
-
-/**
- * Waits for a connection's first `ready` (at most 10 s): at start-up a connection is still
- * being made, which is not an outage. Once it has been ready, nothing waits any more.
- */
-async function firstConnection(redis: Redis): Promise<void> {
-  if (redis.status === 'ready') {
-    everReady.add(redis);
-    return;
-  }
-  if (everReady.has(redis)) return;
-  const deadline = Date.now() + FIRST_CONNECTION_MS;
-  const status = (): string => redis.status;
-  while (status() !== 'ready') {
-    if (status() === 'end' || Date.now() > deadline) return;
-    await sleep(20);
-  }
-  everReady.add(redis);
 }
 
 function sleep(ms: number): Promise<void> {

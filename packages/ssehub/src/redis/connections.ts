@@ -45,3 +45,29 @@ export function openConnections(input: RedisInput, withReader: boolean): RedisCo
     },
   };
 }
+
+const FIRST_CONNECTION_MS = 10_000;
+const everReady = new WeakSet<Redis>();
+
+/**
+ * Waits for a connection's first `ready` (at most 10 s): at start-up a connection is still
+ * being made, which is not an outage. Once it has been ready, nothing waits any more.
+ */
+export async function firstConnection(redis: Redis): Promise<void> {
+  if (redis.status === 'ready') {
+    everReady.add(redis);
+    return;
+  }
+  if (everReady.has(redis)) return;
+  const deadline = Date.now() + FIRST_CONNECTION_MS;
+  const status = (): string => redis.status;
+  while (status() !== 'ready') {
+    if (status() === 'end' || Date.now() > deadline) return;
+    await sleep(20);
+  }
+  everReady.add(redis);
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}

@@ -7,6 +7,15 @@
 
 export type { RedisInput } from './connections.js';
 export {
+  type ClusterPresence,
+  createPresence,
+  type NodePresence,
+  Presence,
+  type PresenceOptions,
+  type PresenceSource,
+} from './Presence.js';
+export { createPublisher, Publisher, type PublisherOptions } from './Publisher.js';
+export {
   createRedisBackend,
   RedisBackend,
   type RedisBackendOptions,
