@@ -47,11 +47,19 @@ export class MemoryBackend implements Backend {
     const now = Date.now();
     const messages: BackendMessage[] = [];
     for (const draft of drafts) {
-      const message: BackendMessage = { ...draft, epoch: this.epoch, seq: ++this.#seq };
+      // A literal rather than a spread: every message has the same shape for the hot path.
+      const message: BackendMessage = {
+        epoch: this.epoch,
+        seq: ++this.#seq,
+        event: draft.event,
+        data: draft.data,
+        target: draft.target,
+        history: draft.history,
+      };
       this.#log.append(message, now);
       messages.push(message);
+      this.#queue.push(message);
     }
-    this.#queue.push(...messages);
     if (!this.#delivering) this.#deliverQueued();
     return messages;
   }

@@ -24,7 +24,8 @@ export interface DeliveryHost {
   readonly pageSize: number;
   /** Tells every member it missed events that cannot be replayed. */
   resetAll(reason: Extract<ResetReason, 'gap' | 'restarted'>): void;
-  published(info: PublishInfo): void;
+  /** Told of every delivered event; absent when nobody listens (no info is built then). */
+  readonly published: ((info: PublishInfo) => void) | undefined;
   error(error: unknown): void;
 }
 
@@ -322,7 +323,7 @@ export class Delivery {
     counters.published++;
     counters.delivered += recipients;
     counters.deliveredBytes += recipients * bytes.byteLength;
-    this.#host.published({
+    this.#host.published?.({
       id: this.headId,
       event: message.event,
       target,

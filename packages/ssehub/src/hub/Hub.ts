@@ -298,7 +298,8 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#append([draft]).then((ids) => ids[0] as string);
+    // The common case, one event on a synchronous backend: one settled promise, no chaining.
+    return this.#append([draft], (messages) => this.#lastId(messages));
   }
 
   /** Checks and encodes one event: throws before anything is published. */
@@ -306,23 +307,35 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     return makeDraft(target, event, data, this.#keepsHistory(event, target, options));
   }
 
-  #append(drafts: readonly MessageDraft[]): Promise<string[]> {
+  #append<T = string[]>(
+    drafts: readonly MessageDraft[],
+    answer: (messages: readonly LogPosition[]) => T = (messages) => this.#ids(messages) as T,
+  ): Promise<T> {
     if (this.#closing !== undefined) return Promise.reject(new HubClosedError());
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
-    const ids = (messages: readonly LogPosition[]): string[] => {
-      const last = messages[messages.length - 1];
-      if (last !== undefined) this.#delivery.appended(last.epoch, last.seq);
-      return messages.map((message) => formatEventId(message.epoch, message.seq));
-    };
     try {
       const appended = this.#backend.append(drafts);
-      if (!isPromise(appended)) return Promise.resolve(ids(appended));
-      return appended.then(ids, (error: unknown) => {
+      if (!isPromise(appended)) return Promise.resolve(answer(appended));
+      return appended.then(answer, (error: unknown) => {
         throw backendError('the backend refused the publish', error);
       });
     } catch (error) {
       return Promise.reject(backendError('the backend refused the publish', error));
     }
+  }
+
+  /** The ids of appended messages; tells delivery how far this hub's own appends reach. */
+  #ids(messages: readonly LogPosition[]): string[] {
+    this.#lastId(messages);
+    return messages.map((message) => formatEventId(message.epoch, message.seq));
+  }
+
+  /** The id of the last appended message; tells delivery how far this hub's own appends reach. */
+  #lastId(messages: readonly LogPosition[]): string {
+    const last = messages[messages.length - 1];
+    if (last === undefined) return '';
+    this.#delivery.appended(last.epoch, last.seq);
+    return formatEventId(last.epoch, last.seq);
   }
 
   #keepsHistory(event: string | undefined, target: Target, options: SendOptions | undefined): boolean {
@@ -763,7 +776,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
           this.#reset(member, reason, undefined);
         }
       },
-      published: (info: PublishInfo) => this.#options.onPublish?.(info),
+      published: this.#options.onPublish,
       error: (error) => this.#error(error, undefined),
     };
   }
