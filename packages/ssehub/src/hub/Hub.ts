@@ -25,7 +25,7 @@ import { Heartbeat } from './Heartbeat.js';
 import { Member, type MemberOwner } from './Member.js';
 import { Registry } from './Registry.js';
 import { refusal, refusalAnswer } from './refusal.js';
-import type { ClientInit, DisconnectReason, EventMap, EventName, HubOptions, Logger, PublishInfo, Refusal } from './types.js';
+import type { ClientInit, DisconnectReason, EventMap, EventName, HubOptions, Logger, Refusal } from './types.js';
 
 /** Running totals of a hub since it started. */
 export interface HubCounters {
