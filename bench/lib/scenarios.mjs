@@ -182,8 +182,15 @@ async function publish(server, client, scenario) {
   const got = await client.request(`expect ${published.count} 3000`, 600_000);
   const serverCpu = cpuSeconds(server.pid) - cpuBefore;
   const wall = (performance.now() - wallBefore) / 1000;
+  // A hub on Redis: the commands per event, and the Redis leg it timed itself (ssehub-redis.mjs).
   const redis =
-    server.redis === undefined ? {} : { publishFailed: published.failed, ...perEvent(await server.redis.commandStats(), published.count) };
+    server.redis === undefined
+      ? {}
+      : {
+          publishFailed: published.failed,
+          ...perEvent(await server.redis.commandStats(), published.count),
+          ...(await server.control({ cmd: 'extra' })),
+        };
   const deliverySeconds = (got.lastNs - published.startNs) / 1e9;
   return {
     clients: scenario.clients,

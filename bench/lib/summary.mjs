@@ -124,6 +124,8 @@ function summarizeRedis(runs, summary) {
         ratio: ratio(redis.medians.serverCpuUsPerEvent, memory?.medians.serverCpuUsPerEvent),
       },
       commands: Object.fromEntries(REDIS_COMMAND_METRICS.map(({ key }) => [key, median(ok.map((run) => run[key]))])),
+      // From the publish call to the event read back from Redis in the hub, before the fan-out.
+      redisLeg: Object.fromEntries(['redisLegP50Ms', 'redisLegP99Ms'].map((key) => [key, median(ok.map((run) => run[key]))])),
       lossFree: lossFreeRuns(redis),
       memoryLossFree: memory === undefined ? undefined : lossFreeRuns(memory),
       runs: redis.runs,
@@ -153,9 +155,12 @@ function summarizeRedis(runs, summary) {
     });
   }
   if (hub.latency !== undefined) {
-    const value = hub.latency.latencyP99Ms.added;
+    // What Redis adds is the leg before the fan-out, timed in the hub; the end-to-end difference
+    // (shown next to it) carries the noise of thousands of writes per event.
+    const leg = hub.latency.redisLeg.redisLegP99Ms;
+    const value = leg ?? hub.latency.latencyP99Ms.added;
     targets.push({
-      target: 'p99 latency at light load: Redis adds ≤ 5 ms',
+      target: `p99 latency at light load: Redis adds ≤ 5 ms (${leg === undefined ? 'end-to-end p99, Redis minus memory' : 'p99 of the Redis leg, publish to read back in the hub'})`,
       value,
       unit: 'ms',
       met: value === undefined ? undefined : value <= 5,

@@ -13,6 +13,7 @@
  *     A server whose publishes complete later (a hub on Redis: each is a round trip) sets
  *     `maxInFlight`: the loop then waits for the count of unsettled publishes to fall under it
  *     before the next batch, and answers with how many failed.
+ *   {"cmd":"extra"}      what the server measures of its own (`send.extra()`), or {}
  *   {"cmd":"exit"}
  */
 import { createInterface } from 'node:readline';
@@ -132,6 +133,8 @@ export function startControl(server, send, options = {}) {
             ? (seq) => send.user(userOf(seq, command.users), payload(seq, bytes))
             : (seq) => send.all(payload(seq, bytes));
       answer({ ...(await publishLoop(command, one, options.maxInFlight)), clients: send.clients() });
+    } else if (command.cmd === 'extra') {
+      answer(send.extra?.() ?? {});
     } else if (command.cmd === 'exit') {
       process.exit(0);
     }
