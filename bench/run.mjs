@@ -2,7 +2,8 @@
  * `npm run bench`: builds the library (and the standalone server when it can), compiles the C
  * load client, runs every scenario against every server — alternating servers within each
  * repetition (A B C D A B C D …) — and writes bench/results/latest.json, docs/benchmarks.md
- * and docs/benchmarks-fanout.svg.
+ * and docs/benchmarks-fanout.svg. With redis-server on the PATH it also starts one of its own for
+ * the Redis rows (the hub on Redis, `ssehub-redis`, and the `redis-publisher` scenario).
  *
  *   node bench/run.mjs [--quick] [--reps N] [--only idle,fanout-1000,…] [--servers ssehub,baseline,…]
  *                      [--duration MS] [--batch N] [--clients N] [--no-docs] [--no-build]
@@ -15,9 +16,10 @@ import { parseArgs } from 'node:util';
 import { buildClient, CLIENT_BINARY } from './lib/buildClient.mjs';
 import { LineProcess } from './lib/lineProcess.mjs';
 import { describeMachine } from './lib/machine.mjs';
+import { BenchRedis, redisServerPath } from './lib/redis.mjs';
 import { writeReport } from './lib/report.mjs';
-import { plan, runScenario } from './lib/scenarios.mjs';
-import { available, SERVERS, startServer } from './lib/servers.mjs';
+import { plan, runPublisher, runScenario } from './lib/scenarios.mjs';
+import { available, freePort, SERVERS, startServer } from './lib/servers.mjs';
 import { summarize } from './lib/summary.mjs';
 
 const ROOT = fileURLToPath(new URL('../', import.meta.url));
@@ -64,11 +66,15 @@ function build() {
   buildClient();
 }
 
-async function runOnce(server, scenario) {
+async function runOnce(server, scenario, redis) {
   let started;
   let client;
   try {
-    started = await startServer(server);
+    // Every run on Redis starts from an empty one (a new sequence, no log left over).
+    if (server.redis) await redis.flush();
+    if (server.publisher !== undefined) return await runPublisher(server, scenario, redis.url);
+    started = await startServer(server, redis?.url);
+    if (server.redis) started.redis = redis;
     client = new LineProcess('sseload', CLIENT_BINARY, [String(started.port), started.path]);
     return await runScenario(started, client, scenario);
   } catch (error) {
@@ -78,6 +84,32 @@ async function runOnce(server, scenario) {
     await started?.proc.stop();
     // Let the closed sockets settle before the next server starts.
     await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** Whether `server` runs `scenario`: its `only` list, and publishers run the publisher scenario only. */
+function runsOn(server, scenario) {
+  return (
+    (server.only === undefined || server.only.includes(scenario.id)) &&
+    (server.publisher === undefined) === (scenario.kind !== 'redisPublisher')
+  );
+}
+
+/** Every repetition of every scenario on every server that runs it, in turn (A B C A B C …). */
+async function measure(servers, runs, redis) {
+  for (let rep = 1; rep <= reps; rep++) {
+    for (const scenario of scenarios) {
+      for (const server of servers) {
+        if (!runsOn(server, scenario)) continue;
+        const t0 = Date.now();
+        const result = await runOnce(server, scenario, redis);
+        runs.push({ rep, scenario: scenario.id, server: server.id, ...result });
+        const seconds = ((Date.now() - t0) / 1000).toFixed(1);
+        console.log(
+          `bench: rep ${rep} ${scenario.id.padEnd(12)} ${server.id.padEnd(14)} ${seconds.padStart(5)} s ${JSON.stringify(result)}`,
+        );
+      }
+    }
   }
 }
 
@@ -92,23 +124,28 @@ async function main() {
     return;
   }
   if (!args['no-build']) build();
-  const servers = SERVERS.filter((s) => (wanted === undefined || wanted.includes(s.id)) && available(s));
+  let servers = SERVERS.filter(
+    (s) => (wanted === undefined || wanted.includes(s.id)) && available(s) && scenarios.some((scenario) => runsOn(s, scenario)),
+  );
+  // One redis-server of the run's own, on a free port (never the system's), for the Redis rows.
+  let redis;
+  if (servers.some((s) => s.redis)) {
+    const binary = redisServerPath();
+    if (binary === undefined) {
+      console.log('bench: redis-server is not installed (apt-get install redis-server): the Redis rows are skipped');
+      servers = servers.filter((s) => !s.redis);
+    } else {
+      redis = await BenchRedis.start(binary, await freePort());
+      console.log(`bench: redis-server on port ${redis.port}`);
+    }
+  }
   const machine = describeMachine();
   const runs = [];
   const started = Date.now();
-  for (let rep = 1; rep <= reps; rep++) {
-    for (const scenario of scenarios) {
-      for (const server of servers) {
-        if (server.only !== undefined && !server.only.includes(scenario.id)) continue;
-        const t0 = Date.now();
-        const result = await runOnce(server, scenario);
-        runs.push({ rep, scenario: scenario.id, server: server.id, ...result });
-        const seconds = ((Date.now() - t0) / 1000).toFixed(1);
-        console.log(
-          `bench: rep ${rep} ${scenario.id.padEnd(12)} ${server.id.padEnd(14)} ${seconds.padStart(5)} s ${JSON.stringify(result)}`,
-        );
-      }
-    }
+  try {
+    await measure(servers, runs, redis);
+  } finally {
+    await redis?.stop();
   }
   machine.loadAverageAtEnd = readFileSync('/proc/loadavg', 'utf8').split(' ').slice(0, 3).join(' ');
   const results = {
@@ -118,7 +155,7 @@ async function main() {
     machine,
     options: { reps, ...options },
     servers: servers.map(({ id, label }) => ({ id, label })),
-    scenarios,
+    scenarios: scenarios.filter((scenario) => servers.some((server) => runsOn(server, scenario))),
     summary: summarize(runs, scenarios, servers),
     runs,
   };

@@ -3,6 +3,8 @@
  * latency (right, log scale) per client count, one line per server.
  */
 
+import { REDIS_SERVER_IDS } from './servers.mjs';
+
 const COLORS = { ssehub: '#d6336c', 'ssehub-fast': '#9c36b5', 'ssehub-server': '#f08c00', 'better-sse': '#1c7ed6', baseline: '#495057' };
 const W = 960;
 const H = 430;
@@ -72,6 +74,8 @@ export function fanoutChart(results) {
   const xs = fanouts.map((s) => s.clients);
   const seriesOf = (key) =>
     results.servers
+      // The hub on Redis runs one client count only: it has its own section of the report.
+      .filter((server) => !REDIS_SERVER_IDS.includes(server.id))
       .map((server) => ({
         id: server.id,
         label: server.label,

@@ -2,8 +2,14 @@
  * The scenarios. Each gets a started server and a started load client and returns the numbers
  * of one run. Sizes come from `plan(options)`; `--quick` shrinks them for development.
  */
+import { fileURLToPath } from 'node:url';
 import { payload } from '../servers/control.mjs';
+import { LineProcess } from './lineProcess.mjs';
 import { cpuSeconds, cpuSplit, rssBytes } from './procStat.mjs';
+import { perEvent } from './redis.mjs';
+import { benchEnv } from './servers.mjs';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const MB = 1024 * 1024;
@@ -82,6 +88,15 @@ export function plan({ quick, durationMs, batch, clients }) {
       batch,
       bytes: 1024,
     },
+    // Not an SSE scenario: events/s of createPublisher against bare ioredis sending the same
+    // EVALSHA, on the run's redis-server (bench/redis/publisherLoop.mjs).
+    {
+      id: 'redis-publisher',
+      kind: 'redisPublisher',
+      title: 'Redis publisher: broadcast with 64 in flight',
+      durationMs: quick ? 2000 : 5000,
+      concurrency: 64,
+    },
   ];
 }
 
@@ -144,6 +159,8 @@ async function publish(server, client, scenario) {
   await open(client, scenario);
   await sleep(300);
   await client.request(`start ${scenario.mode}`);
+  // A hub on Redis: count the commands the publishing sends (and the reading back).
+  await server.redis?.resetStats();
   const cpuBefore = cpuSeconds(server.pid);
   const wallBefore = performance.now();
   const published =
@@ -165,6 +182,15 @@ async function publish(server, client, scenario) {
   const got = await client.request(`expect ${published.count} 3000`, 600_000);
   const serverCpu = cpuSeconds(server.pid) - cpuBefore;
   const wall = (performance.now() - wallBefore) / 1000;
+  // A hub on Redis: the commands per event, and the Redis leg it timed itself (ssehub-redis.mjs).
+  const redis =
+    server.redis === undefined
+      ? {}
+      : {
+          publishFailed: published.failed,
+          ...perEvent(await server.redis.commandStats(), published.count),
+          ...(await server.control({ cmd: 'extra' })),
+        };
   const deliverySeconds = (got.lastNs - published.startNs) / 1e9;
   return {
     clients: scenario.clients,
@@ -184,6 +210,7 @@ async function publish(server, client, scenario) {
     serverCpuUsPerEvent: got.received > 0 ? (serverCpu / got.received) * 1e6 : undefined,
     clientCpuShare: (got.cpuUser + got.cpuSys) / ((got.endNs - got.startNs) / 1e9),
     peakRssMB: published.peakRss / MB,
+    ...redis,
   };
 }
 
@@ -213,4 +240,32 @@ const KINDS = { idle, accept, publish, bounded };
 /** Runs one scenario on a started server with a started client. */
 export function runScenario(server, client, scenario) {
   return KINDS[scenario.kind](server, client, scenario);
+}
+
+/**
+ * The `redisPublisher` scenario for one side (`server.publisher`: 'publisher' or 'bare'): runs
+ * bench/redis/publisherLoop.mjs in a process of its own against `redisUrl`.
+ */
+export async function runPublisher(server, scenario, redisUrl) {
+  const proc = new LineProcess(
+    server.id,
+    process.execPath,
+    [
+      `${ROOT}bench/redis/publisherLoop.mjs`,
+      '--mode',
+      server.publisher,
+      '--redis',
+      redisUrl,
+      '--duration',
+      String(scenario.durationMs),
+      '--concurrency',
+      String(scenario.concurrency),
+    ],
+    { cwd: ROOT, env: benchEnv(redisUrl) },
+  );
+  try {
+    return await proc.next(scenario.durationMs + 30_000);
+  } finally {
+    await proc.stop();
+  }
 }

@@ -13,20 +13,50 @@ const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 const CLI = `${ROOT}packages/server/dist/cli.js`;
 const script = (name) => `${ROOT}bench/servers/${name}`;
 
+/** The scenarios the hub on Redis runs: fan-out throughput and light-load latency. */
+export const REDIS_HUB_SCENARIOS = ['fanout-1000', 'latency'];
+
 export const SERVERS = [
   { id: 'ssehub', label: 'ssehub (library)', script: script('ssehub-lib.mjs') },
   { id: 'ssehub-fast', label: 'ssehub (createSseServer)', script: script('ssehub-fast.mjs') },
   { id: 'ssehub-server', label: 'ssehub server (cli)', cli: CLI, only: ['idle', 'accept', 'latency'] },
   { id: 'better-sse', label: 'better-sse 0.16', script: script('better-sse.mjs') },
   { id: 'baseline', label: 'node:http baseline', script: script('baseline.mjs') },
+  // On the run's own redis-server (run.mjs passes BENCH_REDIS_URL), next to ssehub-fast.
+  {
+    id: 'ssehub-redis',
+    label: 'ssehub on Redis (createSseServer)',
+    script: script('ssehub-redis.mjs'),
+    redis: true,
+    only: REDIS_HUB_SCENARIOS,
+  },
+  // Not SSE servers: the two sides of the `redis-publisher` scenario (bench/redis/publisherLoop.mjs).
+  { id: 'redis-publisher', label: 'createPublisher().broadcast', publisher: 'publisher', redis: true, only: ['redis-publisher'] },
+  { id: 'redis-bare', label: 'bare ioredis EVALSHA', publisher: 'bare', redis: true, only: ['redis-publisher'] },
 ];
+
+/** The ids of the servers that only the Redis section of the report shows. */
+export const REDIS_SERVER_IDS = SERVERS.filter((s) => s.redis === true).map((s) => s.id);
+
+/**
+ * The environment of a measured process: BENCH_SSEHUB, the module URL of the library to
+ * measure (the bench's copy unless set, to compare two versions), and BENCH_REDIS_URL.
+ */
+export function benchEnv(redisUrl) {
+  const copy = `${ROOT}bench/.build/ssehub/index.js`;
+  const env = { ...process.env };
+  if (env.BENCH_SSEHUB === undefined && existsSync(copy)) env.BENCH_SSEHUB = pathToFileURL(copy).href;
+  if (redisUrl !== undefined) env.BENCH_REDIS_URL = redisUrl;
+  return env;
+}
 
 /** Whether a server can run at all here (the CLI exists only once packages/server is built). */
 export function available(server) {
   return server.cli === undefined || existsSync(server.cli);
 }
 
-function freePort() {
+/** A port nothing listens on now. */
+export function freePort() {
   return new Promise((resolve, reject) => {
     const probe = createServer();
     probe.once('error', reject);
@@ -78,8 +108,9 @@ function postPublish(port, body) {
 /**
  * Starts `server` and resolves with `{ proc, pid, port, path, control, publishHttp }`:
  * `control(command)` talks to the in-process control channel (undefined for the CLI).
+ * `redisUrl` is the run's redis-server, for the servers on Redis.
  */
-export async function startServer(server) {
+export async function startServer(server, redisUrl) {
   if (server.cli !== undefined) {
     const port = await freePort();
     const proc = new LineProcess(
@@ -95,11 +126,10 @@ export async function startServer(server) {
   }
   // BENCH_NODE_FLAGS adds flags to the measured servers, e.g. "--cpu-prof --cpu-prof-dir=/tmp/prof" to profile them.
   const extra = process.env.BENCH_NODE_FLAGS?.split(' ').filter(Boolean) ?? [];
-  const copy = `${ROOT}bench/.build/ssehub/index.js`;
-  // BENCH_SSEHUB (a module URL) measures another build of the library, to compare two versions.
-  const env =
-    process.env.BENCH_SSEHUB === undefined && existsSync(copy) ? { ...process.env, BENCH_SSEHUB: pathToFileURL(copy).href } : process.env;
-  const proc = new LineProcess(server.id, process.execPath, [...extra, '--expose-gc', server.script], { cwd: ROOT, env });
+  const proc = new LineProcess(server.id, process.execPath, [...extra, '--expose-gc', server.script], {
+    cwd: ROOT,
+    env: benchEnv(redisUrl),
+  });
   const { port } = await proc.next(15_000);
   return {
     proc,

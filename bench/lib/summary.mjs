@@ -1,4 +1,5 @@
 /** Turns the runs into medians per scenario and server, ratios, and the target checks. */
+import { REDIS_HUB_SCENARIOS } from './servers.mjs';
 import { median, ratio } from './stats.mjs';
 
 /** The numbers reported per kind of scenario; `better` says which way is good. */
@@ -25,7 +26,23 @@ export const METRICS = {
     { key: 'peakRssGrowthMB', label: 'server peak RSS growth (MiB)', better: 'lower' },
     { key: 'clientsLeft', label: 'connections left (slow ones cut)', better: 'info' },
   ],
+  redisPublisher: [
+    { key: 'eventsPerSec', label: 'events/s', better: 'higher' },
+    { key: 'roundTripP50Ms', label: 'publish round trip p50 (ms)', better: 'lower' },
+    { key: 'roundTripP99Ms', label: 'publish round trip p99 (ms)', better: 'lower' },
+    { key: 'cpuUsPerEvent', label: 'publisher CPU per event (µs)', better: 'lower' },
+    { key: 'roundTripsPerEvent', label: 'round trips per event', better: 'info' },
+    { key: 'commandsPerEvent', label: 'commands run by Redis per event', better: 'info' },
+  ],
 };
+
+/** What commandstats gives per event for a hub on Redis (bench/lib/redis.mjs). */
+export const REDIS_COMMAND_METRICS = [
+  { key: 'roundTripsPerEvent', label: 'round trips per event (EVALSHA + XREAD)' },
+  { key: 'evalshaPerEvent', label: 'EVALSHA per event' },
+  { key: 'xreadPerEvent', label: 'XREAD per event' },
+  { key: 'commandsPerEvent', label: 'commands run by Redis per event (with those inside the script)' },
+];
 
 /** The two ways ssehub serves connections, each compared with the others. */
 export const SSEHUB_VARIANTS = [
@@ -78,7 +95,89 @@ export function summarize(runs, scenarios, servers) {
     summary[scenario.id] = { perServer, ratios };
   }
   summary.targets = checkTargets(summary, scenarios);
+  summary.redis = summarizeRedis(runs, summary);
   return summary;
+}
+
+const lossFreeRuns = (s) => s !== undefined && s.errors.length === 0 && s.lost === 0 && s.duplicates === 0 && s.misdelivered === 0;
+
+/**
+ * The Redis section: the hub on Redis against the same hub in memory (ssehub-fast), the
+ * publisher against bare ioredis, commands per event, and the Redis targets. Undefined when
+ * the run had no Redis rows.
+ */
+function summarizeRedis(runs, summary) {
+  const hub = {};
+  for (const id of REDIS_HUB_SCENARIOS) {
+    const redis = summary[id]?.perServer['ssehub-redis'];
+    if (redis === undefined) continue;
+    const memory = summary[id].perServer['ssehub-fast'];
+    const ok = runs.filter((run) => run.scenario === id && run.server === 'ssehub-redis' && run.error === undefined);
+    const get = (key) => ({ memory: memory?.medians[key], redis: redis.medians[key] });
+    const difference = ({ memory, redis }) => (memory === undefined || redis === undefined ? undefined : redis - memory);
+    hub[id] = {
+      deliveredPerSec: { ...get('deliveredPerSec'), ratio: ratio(redis.medians.deliveredPerSec, memory?.medians.deliveredPerSec) },
+      latencyP50Ms: { ...get('latencyP50Ms'), added: difference(get('latencyP50Ms')) },
+      latencyP99Ms: { ...get('latencyP99Ms'), added: difference(get('latencyP99Ms')) },
+      serverCpuUsPerEvent: {
+        ...get('serverCpuUsPerEvent'),
+        ratio: ratio(redis.medians.serverCpuUsPerEvent, memory?.medians.serverCpuUsPerEvent),
+      },
+      commands: Object.fromEntries(REDIS_COMMAND_METRICS.map(({ key }) => [key, median(ok.map((run) => run[key]))])),
+      // From the publish call to the event read back from Redis in the hub, before the fan-out.
+      redisLeg: Object.fromEntries(['redisLegP50Ms', 'redisLegP99Ms'].map((key) => [key, median(ok.map((run) => run[key]))])),
+      lossFree: lossFreeRuns(redis),
+      memoryLossFree: memory === undefined ? undefined : lossFreeRuns(memory),
+      runs: redis.runs,
+      errors: redis.errors,
+    };
+  }
+  const pub = summary['redis-publisher']?.perServer;
+  const publisher =
+    pub === undefined
+      ? undefined
+      : {
+          publisher: pub['redis-publisher']?.medians,
+          bare: pub['redis-bare']?.medians,
+          ratio: ratio(pub['redis-publisher']?.medians.eventsPerSec, pub['redis-bare']?.medians.eventsPerSec),
+          errors: [...(pub['redis-publisher']?.errors ?? []), ...(pub['redis-bare']?.errors ?? [])],
+        };
+  if (Object.keys(hub).length === 0 && publisher === undefined) return undefined;
+  // One row per target: `value` (a ratio, or ms with `unit`), `met` (undefined: not measured).
+  const targets = [];
+  const fanout = hub['fanout-1000'];
+  if (fanout !== undefined) {
+    const value = fanout.deliveredPerSec.ratio;
+    targets.push({
+      target: 'delivered events/s at 1000 clients on Redis ≥ 0.7× in memory',
+      value,
+      met: value === undefined ? undefined : value >= 0.7,
+    });
+  }
+  if (hub.latency !== undefined) {
+    // What Redis adds is the leg before the fan-out, timed in the hub; the end-to-end difference
+    // (shown next to it) carries the noise of thousands of writes per event.
+    const leg = hub.latency.redisLeg.redisLegP99Ms;
+    const value = leg ?? hub.latency.latencyP99Ms.added;
+    targets.push({
+      target: `p99 latency at light load: Redis adds ≤ 5 ms (${leg === undefined ? 'end-to-end p99, Redis minus memory' : 'p99 of the Redis leg, publish to read back in the hub'})`,
+      value,
+      unit: 'ms',
+      met: value === undefined ? undefined : value <= 5,
+    });
+  }
+  if (Object.keys(hub).length > 0) {
+    targets.push({ target: `zero loss on Redis (${Object.keys(hub).join(', ')})`, met: Object.values(hub).every((h) => h.lossFree) });
+  }
+  if (publisher !== undefined) {
+    const value = publisher.ratio;
+    targets.push({
+      target: 'publisher events/s ≥ 0.5× bare ioredis (same EVALSHA, 64 in flight)',
+      value,
+      met: value === undefined ? undefined : value >= 0.5,
+    });
+  }
+  return { hub, publisher, targets };
 }
 
 const MAX_QUEUE_MIB = 1;

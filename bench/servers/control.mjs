@@ -10,6 +10,10 @@
  *     rate 0: `batch` events per loop turn (setImmediate) for `durationMs`, as fast as the loop turns;
  *     rate > 0: one event every 1000/rate ms. Answers when done with the count, the publish
  *     window (CLOCK_MONOTONIC ns, the clock the client reads) and the peak RSS seen meanwhile.
+ *     A server whose publishes complete later (a hub on Redis: each is a round trip) sets
+ *     `maxInFlight`: the loop then waits for the count of unsettled publishes to fall under it
+ *     before the next batch, and answers with how many failed.
+ *   {"cmd":"extra"}      what the server measures of its own (`send.extra()`), or {}
  *   {"cmd":"exit"}
  */
 import { createInterface } from 'node:readline';
@@ -44,9 +48,32 @@ function memory() {
   return process.memoryUsage();
 }
 
-function publishLoop(command, publishOne) {
+function publishLoop(command, publishOne, maxInFlight) {
   return new Promise((resolve) => {
     let seq = 0;
+    // Only for servers that ask for it (see startControl): the others' loop stays as it was.
+    let inFlight = 0;
+    let failed = 0;
+    let resume;
+    const settled = () => {
+      inFlight--;
+      if (resume !== undefined && inFlight < maxInFlight) {
+        const next = resume;
+        resume = undefined;
+        setImmediate(next);
+      }
+    };
+    const rejected = () => {
+      failed++;
+      settled();
+    };
+    const publish =
+      maxInFlight === undefined
+        ? publishOne
+        : (n) => {
+            inFlight++;
+            publishOne(n).then(settled, rejected);
+          };
     let peakRss = process.memoryUsage.rss();
     const sampler = setInterval(() => {
       peakRss = Math.max(peakRss, process.memoryUsage.rss());
@@ -56,11 +83,11 @@ function publishLoop(command, publishOne) {
     const finish = () => {
       clearInterval(sampler);
       peakRss = Math.max(peakRss, process.memoryUsage.rss());
-      resolve({ count: seq, startNs, endNs: nowNs(), peakRss });
+      resolve({ count: seq, startNs, endNs: nowNs(), peakRss, ...(maxInFlight === undefined ? {} : { failed }) });
     };
     if (command.rate > 0) {
       const timer = setInterval(() => {
-        publishOne(seq++);
+        publish(seq++);
         if (nowNs() >= endNs) {
           clearInterval(timer);
           finish();
@@ -69,9 +96,13 @@ function publishLoop(command, publishOne) {
       return;
     }
     const step = () => {
-      for (let i = 0; i < command.batch; i++) publishOne(seq++);
-      if (nowNs() < endNs) setImmediate(step);
-      else setImmediate(finish); // after the last batch's flush
+      for (let i = 0; i < command.batch; i++) publish(seq++);
+      if (nowNs() >= endNs)
+        setImmediate(finish); // after the last batch's flush
+      // Unbounded, a publisher faster than Redis would queue events in ioredis for as long as it
+      // runs, and the log (trimmed to its history) would drop them before the hub reads them.
+      else if (maxInFlight !== undefined && inFlight >= maxInFlight) resume = step;
+      else setImmediate(step);
     };
     step();
   });
@@ -80,9 +111,10 @@ function publishLoop(command, publishOne) {
 /**
  * Listens on 127.0.0.1 (a free port), prints `{"port":…}`, then serves commands.
  * `server` is a listening server (node:http, or the net server of createSseServer); `send` has `all(data)`, `rooms(names, data)`, `user(id, data)`
- * (data is the payload object) and `clients()`.
+ * (data is the payload object) and `clients()`; `options.maxInFlight` bounds the publishes not
+ * settled yet (each send then returns a promise).
  */
-export function startControl(server, send) {
+export function startControl(server, send, options = {}) {
   server.listen(0, '127.0.0.1', 4096, () => {
     process.stdout.write(`${JSON.stringify({ port: server.address().port, pid: process.pid })}\n`);
   });
@@ -100,7 +132,9 @@ export function startControl(server, send) {
           : command.mode === 'users'
             ? (seq) => send.user(userOf(seq, command.users), payload(seq, bytes))
             : (seq) => send.all(payload(seq, bytes));
-      answer({ ...(await publishLoop(command, one)), clients: send.clients() });
+      answer({ ...(await publishLoop(command, one, options.maxInFlight)), clients: send.clients() });
+    } else if (command.cmd === 'extra') {
+      answer(send.extra?.() ?? {});
     } else if (command.cmd === 'exit') {
       process.exit(0);
     }

@@ -3,6 +3,7 @@ import { once } from 'node:events';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { RecordingClient } from '../support/clients.js';
+import { skipRedis } from '../support/redisServer.js';
 
 const examplesDir = fileURLToPath(new URL('../../../../examples/', import.meta.url));
 const running: ChildProcess[] = [];
@@ -96,4 +97,43 @@ describe('examples', () => {
     expect(other.status).toBe(404);
     expect(await other.json()).toEqual({ error: { code: 'not_found', message: 'not found' } });
   });
+});
+
+describe.skipIf(skipRedis)('examples on Redis', () => {
+  it('redis-cluster: each user gets exactly its own transactions, in order, on either hub', async () => {
+    // Its own redis-server on a free port, never one from the environment.
+    const { REDIS_URL: _, ...env } = process.env;
+    const child = spawn(process.execPath, [`${examplesDir}redis-cluster/run.mjs`], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+    running.push(child);
+    let output = '';
+    let errors = '';
+    child.stdout?.on('data', (chunk: Buffer) => {
+      output += chunk.toString();
+    });
+    child.stderr?.on('data', (chunk: Buffer) => {
+      errors += chunk.toString();
+    });
+    const [code] = await once(child, 'exit');
+    expect(code, `exit code; stderr: ${errors}`).toBe(0);
+    const lines = output.trim().split('\n');
+    expect(lines.filter((line) => line.startsWith('ada@'))).toEqual([
+      'ada@hub-a: transaction t1 pending 42.5',
+      'ada@hub-a: transaction t1 settled 42.5',
+      'ada@hub-a: transaction t3 pending 9.99',
+    ]);
+    expect(lines.filter((line) => line.startsWith('grace@'))).toEqual([
+      'grace@hub-b: transaction t2 pending 120',
+      'grace@hub-b: transaction t2 failed 120',
+      'grace@hub-b: transaction t4 settled 7',
+    ]);
+    expect(lines.filter((line) => line.startsWith('publisher'))).toEqual([
+      'publisher → ada: t1 pending',
+      'publisher → grace: t2 pending',
+      'publisher → ada: t1 settled',
+      'publisher → ada: t3 pending',
+      'publisher → grace: t2 failed',
+      'publisher → grace: t4 settled',
+    ]);
+    expect(lines.at(-1)).toBe('done');
+  }, 30_000);
 });
