@@ -35,6 +35,10 @@ export interface ServerOptions {
   logger?: Logger;
   /** The static pages. @defaultValue the package's public/ folder */
   publicDir?: string;
+  /** Time a request head may take, from its first byte, in ms (408 after). @defaultValue {@link HEADERS_TIMEOUT_MS} */
+  headersTimeoutMs?: number;
+  /** Time a whole request, body included, may take, in ms (408 after). @defaultValue {@link REQUEST_TIMEOUT_MS} */
+  requestTimeoutMs?: number;
 }
 
 /** Where a server listens. */
@@ -207,8 +211,8 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
   const server = createSseServer(hub, {
     path: '/events',
     fallback: httpServer,
-    headersTimeoutMs: HEADERS_TIMEOUT_MS,
-    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
   });
 
   let closing: Promise<void> | undefined;
