@@ -153,7 +153,17 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
   let onIdle: (() => void) | undefined;
   // The response being written on each connection, for the parse errors that come after it.
   const responding = new WeakMap<Duplex, http.ServerResponse>();
+  // Connections answered with `Connection: close` (a refused head, a body left unread). node:http
+  // still parses and emits the requests pipelined behind such an answer; none may run (RFC 9112
+  // §9.6): a refused head's framing cannot be trusted, so what follows it is not a request.
+  const closingAfterAnswer = new WeakSet<Duplex>();
+  const answerError = (req: http.IncomingMessage, res: http.ServerResponse, error: HttpError): void => {
+    if (error.headers.connection === 'close') closingAfterAnswer.add(req.socket);
+    sendError(res, error);
+  };
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    // Left unanswered: the connection closes once the answer before it is out.
+    if (closingAfterAnswer.has(req.socket)) return;
     const started = performance.now();
     inFlight++;
     responding.set(req.socket, res);
@@ -171,7 +181,7 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
     // Before routing: what node:http let through leniently is refused the same way everywhere.
     const refusal = headRefusal(req);
     if (refusal !== undefined) {
-      sendError(res, refusal);
+      answerError(req, res, refusal);
       return;
     }
     try {
@@ -179,7 +189,7 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
       await router.resolve(req.method ?? 'GET', url.pathname)(req, res, url);
     } catch (error) {
       if (error instanceof HttpError) {
-        sendError(res, error);
+        answerError(req, res, error);
         return;
       }
       if (clientGone(req, res)) return;
