@@ -201,6 +201,10 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
   const httpServer = http.createServer((req, res) => {
     void handle(req, res);
   });
+  // node:http keeps only the first ~1000 headers by default and drops the rest unseen, so a
+  // second Host or Authorization, or a Transfer-Encoding, hidden behind 1000 others would pass
+  // the head refusals. Every header is kept: the 16 KiB head limit bounds how many there are.
+  httpServer.maxHeadersCount = 0;
   // Requests llhttp refuses. Answered (as node:http's default does) only when no response of
   // the connection has begun; either way the connection closes once what is written is out.
   const closingAfterParseError = new WeakSet<Duplex>();
