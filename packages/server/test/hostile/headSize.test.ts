@@ -34,7 +34,7 @@ async function exchange(target: HostileTarget, bytes: string, packetSize?: numbe
   const connection = await RawConnection.open(target);
   if (packetSize === undefined) connection.write(bytes);
   else await connection.trickle(bytes, packetSize, 0);
-  await connection.settle(250);
+  await connection.settleAfter(() => connection.statuses.length >= 1);
   return connection;
 }
 
@@ -117,7 +117,8 @@ describe.each(MODES)('request head sizes (%s mode)', (mode) => {
     const connection = track(await exchange(target, `GET /healthz HTTP/1.1\r\nHost: x\r\n${'a:\r\n'.repeat(16_000)}\r\n`));
     expect(connection.statuses).toEqual([200]);
     const answeredInMs = (connection.responses[0] === undefined ? Number.NaN : connection.lastActivityAt) - started;
-    expect(answeredInMs).toBeLessThan(500);
+    // Linear work: tens of ms. A cost growing with the square of the count would take seconds.
+    expect(answeredInMs).toBeLessThan(1500);
     measured.emptyHeaders = { headers: 16_000, answeredInMs };
   });
 

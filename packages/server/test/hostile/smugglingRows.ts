@@ -73,7 +73,7 @@ const oneChunk = (data: string): string => `${hex(data.length)}\r\n${data}\r\n0\
 /** Rows on `POST /publish`. */
 export const PUBLISH_ROWS: readonly SmugglingRow[] = [
   {
-    name: 'CL then TE chunked (CL.TE): the chunked body ends early, the rest would be a request',
+    name: 'CL then TE chunked, CL.TE: the chunked body ends early, the rest would be a request',
     bytes: (auth, tag) => {
       const rest = `0\r\n\r\n${smuggled(auth, tag)}`;
       return publishHead(auth, [`Content-Length: ${rest.length}`, 'Transfer-Encoding: chunked']) + rest;
@@ -83,7 +83,7 @@ export const PUBLISH_ROWS: readonly SmugglingRow[] = [
     published: 0,
   },
   {
-    name: 'TE chunked then CL (TE.CL): the request hidden in a chunk',
+    name: 'TE chunked then CL, TE.CL: the request hidden in a chunk',
     bytes: (auth, tag) => publishHead(auth, ['Transfer-Encoding: chunked', 'Content-Length: 4']) + oneChunk(smuggled(auth, tag)),
     statuses: [400],
     closed: true,

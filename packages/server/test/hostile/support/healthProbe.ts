@@ -8,10 +8,11 @@ import { sleep } from './rawConnection.js';
 
 /**
  * The bound asserted on the probe's p99 and maximum latency during attacks, in ms. Generous on
- * purpose: the attacker, the probe and the server share one process on a shared 2-core machine;
- * an unanswered or stalled server shows up as seconds, not hundreds of milliseconds.
+ * purpose: the attacker, the probe and the server share one process, on a 2-core machine other
+ * work shares too (the probe's worst case was about 750 ms at a load average of 8). A stalled
+ * server, or one whose work grows faster than the attack, shows up as many seconds.
  */
-export const PROBE_LATENCY_BOUND_MS = 500;
+export const PROBE_LATENCY_BOUND_MS = 1500;
 
 export interface LatencySummary {
   readonly probes: number;

@@ -134,6 +134,15 @@ export class RawConnection {
     while (!this.ended && Date.now() - this.lastActivityAt < quietMs && Date.now() < deadline) await sleep(10);
   }
 
+  /**
+   * Waits until `answered()` holds or the server ended the connection (for at most `timeoutMs`:
+   * a slow machine must not pass for a silent server), then until the exchange is quiet.
+   */
+  async settleAfter(answered: () => boolean, quietMs = 250, timeoutMs = 5000): Promise<void> {
+    await this.until(() => this.ended || answered(), 'an answer', timeoutMs).catch(() => undefined);
+    await this.settle(quietMs, timeoutMs);
+  }
+
   destroy(): void {
     this.socket.destroy();
   }
