@@ -61,8 +61,13 @@ export async function expectBackToBaseline(
 ): Promise<number> {
   const started = Date.now();
   await eventually(
-    () => target.server.hub.clients.size === keep.streams && target.server.dashboard.hub.clients.size === 0,
-    () => `streams: ${target.server.hub.clients.size}, expected ${keep.streams}; dashboard: ${target.server.dashboard.hub.clients.size}`,
+    () =>
+      target.server.hub.clients.size === keep.streams &&
+      target.server.hub.connectionCount() === keep.streams &&
+      target.server.dashboard.hub.clients.size === 0,
+    () =>
+      `streams: ${target.server.hub.clients.size} (connectionCount ${target.server.hub.connectionCount()}), expected ${keep.streams}; ` +
+      `dashboard: ${target.server.dashboard.hub.clients.size}`,
     timeoutMs,
   );
   let connections = -1;
