@@ -35,6 +35,10 @@ export interface ServerOptions {
   logger?: Logger;
   /** The static pages. @defaultValue the package's public/ folder */
   publicDir?: string;
+  /** Time a request head may take, from its first byte, in ms (408 after). @defaultValue {@link HEADERS_TIMEOUT_MS} */
+  headersTimeoutMs?: number;
+  /** Time a whole request, body included, may take, in ms (408 after). @defaultValue {@link REQUEST_TIMEOUT_MS} */
+  requestTimeoutMs?: number;
 }
 
 /** Where a server listens. */
@@ -149,7 +153,17 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
   let onIdle: (() => void) | undefined;
   // The response being written on each connection, for the parse errors that come after it.
   const responding = new WeakMap<Duplex, http.ServerResponse>();
+  // Connections answered with `Connection: close` (a refused head, a body left unread). node:http
+  // still parses and emits the requests pipelined behind such an answer; none may run (RFC 9112
+  // §9.6): a refused head's framing cannot be trusted, so what follows it is not a request.
+  const closingAfterAnswer = new WeakSet<Duplex>();
+  const answerError = (req: http.IncomingMessage, res: http.ServerResponse, error: HttpError): void => {
+    if (error.headers.connection === 'close') closingAfterAnswer.add(req.socket);
+    sendError(res, error);
+  };
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse): Promise<void> => {
+    // Left unanswered: the connection closes once the answer before it is out.
+    if (closingAfterAnswer.has(req.socket)) return;
     const started = performance.now();
     inFlight++;
     responding.set(req.socket, res);
@@ -167,7 +181,7 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
     // Before routing: what node:http let through leniently is refused the same way everywhere.
     const refusal = headRefusal(req);
     if (refusal !== undefined) {
-      sendError(res, refusal);
+      answerError(req, res, refusal);
       return;
     }
     try {
@@ -175,7 +189,7 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
       await router.resolve(req.method ?? 'GET', url.pathname)(req, res, url);
     } catch (error) {
       if (error instanceof HttpError) {
-        sendError(res, error);
+        answerError(req, res, error);
         return;
       }
       if (clientGone(req, res)) return;
@@ -187,6 +201,10 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
   const httpServer = http.createServer((req, res) => {
     void handle(req, res);
   });
+  // node:http keeps only the first ~1000 headers by default and drops the rest unseen, so a
+  // second Host or Authorization, or a Transfer-Encoding, hidden behind 1000 others would pass
+  // the head refusals. Every header is kept: the 16 KiB head limit bounds how many there are.
+  httpServer.maxHeadersCount = 0;
   // Requests llhttp refuses. Answered (as node:http's default does) only when no response of
   // the connection has begun; either way the connection closes once what is written is out.
   const closingAfterParseError = new WeakSet<Duplex>();
@@ -207,8 +225,8 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
   const server = createSseServer(hub, {
     path: '/events',
     fallback: httpServer,
-    headersTimeoutMs: HEADERS_TIMEOUT_MS,
-    requestTimeoutMs: REQUEST_TIMEOUT_MS,
+    headersTimeoutMs: options.headersTimeoutMs ?? HEADERS_TIMEOUT_MS,
+    requestTimeoutMs: options.requestTimeoutMs ?? REQUEST_TIMEOUT_MS,
   });
 
   let closing: Promise<void> | undefined;

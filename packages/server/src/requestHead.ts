@@ -89,17 +89,24 @@ function packetHead(error: { rawPacket?: unknown }): string {
 export function parseErrorRefusal(error: Error & { code?: string; rawPacket?: unknown }): HttpError | undefined {
   switch (error.code) {
     case 'HPE_INVALID_VERSION': {
-      const requestLine = packetHead(error).split('\r\n', 1)[0] ?? '';
+      const requestLine = packetHead(error).split(/\r|\n/, 1)[0] ?? '';
       const version = / HTTP\/(\S*)$/.exec(requestLine)?.[1];
+      // HTTP/1.1 then a bare LF: the version is fine, the line ending is not (a plain 400).
+      if (version === '1.1' || version === '1.0') return undefined;
       return versionNotSupported(version === undefined ? 'this HTTP version' : `HTTP/${version}`);
     }
     // "Duplicate Content-Length"
     case 'HPE_UNEXPECTED_CONTENT_LENGTH':
       return duplicateHeader('Content-Length');
-    // A repeated line, a list that does not end with one "chunked", or a coding it does not know.
+    // A repeated line, a list that does not end with one "chunked", a coding it does not know,
+    // or Content-Length before it.
     case 'HPE_INVALID_TRANSFER_ENCODING': {
-      const lines = packetHead(error).match(/^transfer-encoding:/gim)?.length ?? 0;
-      return lines > 1 ? duplicateHeader('Transfer-Encoding') : unsupportedTransferEncoding();
+      const head = packetHead(error);
+      const lines = head.match(/^transfer-encoding:/gim)?.length ?? 0;
+      if (lines > 1) return duplicateHeader('Transfer-Encoding');
+      // Both framings at once: no coding is wrong, the message is (a plain 400, as for TE after CL).
+      if (/^content-length:/im.test(head)) return undefined;
+      return unsupportedTransferEncoding();
     }
     default:
       return undefined;

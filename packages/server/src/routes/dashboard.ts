@@ -6,9 +6,9 @@
  * @module
  */
 
-import { createHub, type Hub } from 'ssehub';
+import { type ClientInit, type ConnectRequest, createHub, type Hub, type Refusal, refuse } from 'ssehub';
 import type { Route, ServerContext } from '../context.js';
-import { HttpError } from '../errors.js';
+import { errorBody, HttpError, JSON_ANSWER_HEADERS } from '../errors.js';
 import { largestRooms, type RoomSize } from '../largestRooms.js';
 
 /** How often `stats` is sent, in ms. */
@@ -65,6 +65,7 @@ export class DashboardFeed {
       history: false,
       maxClients: DASHBOARD_MAX_VIEWERS,
       heartbeatMs: ctx.config.heartbeatMs,
+      authenticate: (request) => this.#admitViewer(request),
       logger: ctx.logger.child({ component: 'dashboard' }),
     });
     this.#lastAt = Date.now();
@@ -124,15 +125,30 @@ export class DashboardFeed {
       .catch((error: unknown) => this.#ctx.logger.error({ err: error }, 'dashboard: stats failed'));
   }
 
+  /**
+   * The figures name rooms: a viewer takes the publishing credential, also as `?token=` for
+   * EventSource. Decided in the hub's `authenticate`, like every stream of `/events`: the hub
+   * seals the connection before this runs, so nothing pipelined behind the request can run
+   * while the credential is checked.
+   */
+  async #admitViewer(request: ConnectRequest): Promise<ClientInit<Record<string, unknown>> | Refusal> {
+    try {
+      await this.#ctx.auth.viewer({ headers: { authorization: request.header('authorization') } }, request.url);
+      return {};
+    } catch (error) {
+      if (!(error instanceof HttpError)) throw error;
+      return refuse(error.status, error.message, { headers: { ...JSON_ANSWER_HEADERS, ...error.headers }, body: errorBody(error) });
+    }
+  }
+
   /** The `/dashboard/stream` route. */
   route(): Route {
     return {
-      GET: async (req, res, url) => {
+      GET: async (req, res) => {
         if (this.#ctx.state.draining || this.hub.closed) {
           throw new HttpError(503, 'shutting_down', 'the hub is shutting down', { 'retry-after': '5' });
         }
-        // The figures name rooms: the publishing credential, also as ?token= for EventSource.
-        await this.#ctx.auth.viewer(req, url);
+        // Synchronously, before any await: connecting seals the connection (see #admitViewer).
         const client = await this.hub.connect(req, res);
         // The first figures at once, not a second later.
         if (client === undefined || client.closed) return;
