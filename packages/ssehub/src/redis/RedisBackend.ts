@@ -145,6 +145,7 @@ export class RedisBackend implements Backend {
   #head = 0;
   #reading: Promise<void> | undefined;
   #epochTimer: NodeJS.Timeout | undefined;
+  #listening = false;
   #closed = false;
 
   constructor(options: RedisBackendOptions) {
@@ -199,6 +200,9 @@ export class RedisBackend implements Backend {
       if (this.#closed) throw new BackendError('the backend was closed before Redis answered');
       await firstConnection(this.#commands);
       try {
+        // On the channel before the head is read: an event published after the head is then
+        // never missed (one published in between is at or below the head, and dropped).
+        if (this.mode === 'pubsub' && this.#epoch === undefined) await this.#listen();
         head = await this.#readHead();
       } catch {
         await sleep(250);
@@ -322,18 +326,24 @@ export class RedisBackend implements Backend {
     for (const events of this.#listeners.values()) events?.restarted?.({ epoch: head.epoch, seq: 0 });
   }
 
-  #startReading(): void {
+  /** Subscribes to the channel of pubsub mode; resolves once Redis has confirmed it. */
+  async #listen(): Promise<void> {
     const reader = this.#connections.reader as Redis;
-    if (this.mode === 'pubsub') {
+    if (!this.#listening) {
+      this.#listening = true;
       reader.on('message', (_channel: string, payload: string) => {
         const message = publishedMessage(payload);
         if (message !== undefined && !this.#closed) this.#deliver(message);
       });
-      // ioredis subscribes again by itself after a reconnection (autoResubscribe).
-      void waitUntilReady(reader, () => this.#closed).then(() => reader.subscribe(this.#keys.log).catch(() => {}));
-      return;
     }
-    this.#reading = this.#readLoop(reader);
+    await firstConnection(reader);
+    // ioredis subscribes again by itself after a reconnection (autoResubscribe).
+    await reader.subscribe(this.#keys.log);
+  }
+
+  #startReading(): void {
+    // In pubsub mode the channel delivers (see #listen); in log mode this process reads the log.
+    if (this.mode === 'log') this.#reading = this.#readLoop(this.#connections.reader as Redis);
   }
 
   // Reads the log in order from where this process stands, one batch per round trip; after an
