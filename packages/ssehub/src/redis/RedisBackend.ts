@@ -318,12 +318,16 @@ export class RedisBackend implements Backend {
       this.#head = head.seq;
       return;
     }
-    // The sequence restarted: read the new one from its start.
-    this.#epoch = head.epoch;
+    this.#restarted(head.epoch, head.seq);
+  }
+
+  /** The sequence restarted: the hubs are told, then the new log is read from its start. */
+  #restarted(epoch: string, head: number): void {
+    this.#epoch = epoch;
     this.#lastSeq = 0;
-    this.#head = head.seq;
+    this.#head = head;
     this.#lastId = '0-0';
-    for (const events of this.#listeners.values()) events?.restarted?.({ epoch: head.epoch, seq: 0 });
+    for (const events of this.#listeners.values()) events?.restarted?.({ epoch, seq: 0 });
   }
 
   /** Subscribes to the channel of pubsub mode; resolves once Redis has confirmed it. */
@@ -366,9 +370,16 @@ export class RedisBackend implements Backend {
       if (reply === null || from !== this.#lastId) continue;
       for (const [, entries] of reply) {
         for (const [id, fields] of entries) {
-          this.#lastId = id;
           if (this.#closed) return;
-          this.#deliver(entryMessage(id, fields));
+          const message = entryMessage(id, fields);
+          if (message.epoch !== this.#epoch) {
+            // The log restarted under this reader (Redis lost its data) before the epoch check
+            // noticed: read on from here and the new log's first events would be skipped.
+            this.#restarted(message.epoch, message.seq);
+            break;
+          }
+          this.#lastId = id;
+          this.#deliver(message);
         }
       }
     }
