@@ -41,13 +41,13 @@ export function openConnections(input: RedisInput, withReader: boolean): RedisCo
     commands,
     reader,
     async close() {
-      for (const connection of [commands, reader]) {
-        if (connection === undefined) continue;
-        try {
-          await connection.quit();
-        } catch {
-          connection.disconnect();
-        }
+      // The reader may be blocked in XREAD for a while: a QUIT would wait behind it, and a
+      // reader has nothing to finish.
+      reader?.disconnect();
+      try {
+        await commands.quit();
+      } catch {
+        commands.disconnect();
       }
     },
   };
