@@ -25,8 +25,10 @@ const READER: Partial<RedisOptions> = { enableOfflineQueue: false, maxRetriesPer
  * caller's to close; its own options, database and credentials are kept).
  */
 export function openConnections(input: RedisInput, withReader: boolean): RedisConnections {
+  // Connected at once, even as duplicates of a lazyConnect client: a connection in 'wait' never
+  // becomes ready by itself, and the reader would wait for it forever.
   const make = (options: Partial<RedisOptions>): Redis =>
-    typeof input === 'string' ? new Redis(input, { ...options, lazyConnect: false }) : input.duplicate(options);
+    typeof input === 'string' ? new Redis(input, { ...options, lazyConnect: false }) : input.duplicate({ ...options, lazyConnect: false });
   const commands = make(FAIL_FAST);
   const reader = withReader ? make(READER) : undefined;
   for (const connection of [commands, reader]) {
