@@ -1,0 +1,141 @@
+/**
+ * Redis crashes under two `ssehub` processes with clients, then comes back empty. Meanwhile
+ * the streams stay open with their heartbeats, every publish is refused with 503
+ * `backend_unavailable` (never 202 and lost), `/readyz` says 503 while `/healthz` says 200.
+ * Once Redis is back the processes recover by themselves: ready again, delivering across
+ * processes in a new epoch, and every client that may have missed events is told so.
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { openStream, request } from '../support/http.js';
+import {
+  closeSubscribers,
+  epochOf,
+  eventsOf,
+  type HubProcess,
+  killAll,
+  published,
+  publishTo,
+  RedisServer,
+  requireBuild,
+  resetsOf,
+  skipRedis,
+  sleep,
+  startHubProcess,
+  subscribe,
+  until,
+} from './support.js';
+
+const HEARTBEAT_MS = 1000;
+
+let redis: RedisServer;
+
+describe.skipIf(skipRedis)('a Redis outage under ssehub processes', () => {
+  beforeAll(async () => {
+    requireBuild();
+    redis = await RedisServer.start();
+  });
+  afterEach(async () => {
+    closeSubscribers();
+    await killAll();
+  });
+  afterAll(() => redis?.stop());
+
+  it('keeps streams, refuses publishes with 503, then recovers by itself with a reset for everyone', async () => {
+    const env = { SSEHUB_HEARTBEAT_MS: String(HEARTBEAT_MS) };
+    const [a, b] = (await Promise.all([startHubProcess(redis.url, env), startHubProcess(redis.url, env)])) as [HubProcess, HubProcess];
+    const onA = await subscribe(a, 'user=ada');
+    const onB = await subscribe(b, 'user=ada&room=lobby');
+    const raws = await Promise.all([openStream(a.url, '/events?user=raw'), openStream(b.url, '/events?user=raw')]);
+    try {
+      const before = await published(a, { event: 'e', data: 'before' });
+      await Promise.all([onA, onB].map((subscriber) => subscriber.waitFor('e')));
+
+      const textAtKill = raws.map((raw) => raw.text().length);
+      await redis.kill();
+      const killedAt = Date.now();
+      for (const hub of [a, b]) {
+        await until(async () => (await request(hub.url, '/readyz')).status === 503, 'readiness to fail', 3000);
+        expect((await request(hub.url, '/readyz')).json).toEqual({ status: 'backend_unavailable' });
+        expect((await request(hub.url, '/healthz')).status).toBe(200);
+        const status = await request(hub.url, '/status');
+        expect(status.status).toBe(200);
+        expect(status.json.backend.state).not.toBe('ready');
+        expect(status.json.cluster).toEqual({ unavailable: true });
+      }
+
+      // For a few heartbeats: every publish, single or batch, to either process, is refused.
+      const statuses: number[] = [];
+      let slowestMs = 0;
+      for (let i = 0; Date.now() - killedAt < 2.5 * HEARTBEAT_MS; i++) {
+        const hub = i % 2 === 0 ? a : b;
+        const body =
+          i % 3 === 0
+            ? [
+                { event: 'e', data: 'lost?' },
+                { event: 'e', data: 'lost?' },
+              ]
+            : { event: 'e', data: 'lost?' };
+        const started = Date.now();
+        const answer = await publishTo(hub, body);
+        slowestMs = Math.max(slowestMs, Date.now() - started);
+        statuses.push(answer.status);
+        if (answer.status !== 503) throw new Error(`publish during the outage answered ${answer.status}: ${answer.text}`);
+        expect(answer.json.error.code).toBe('backend_unavailable');
+        expect(answer.headers['retry-after']).toBeDefined();
+        await sleep(50);
+      }
+      console.info(`server outage: ${statuses.length} publishes answered 503 backend_unavailable, the slowest in ${slowestMs} ms`);
+      expect(slowestMs).toBeLessThan(1000);
+      // A new stream is refused too: it would miss events.
+      expect((await request(a.url, '/events?user=late')).status).toBe(503);
+      // Open streams are still open, with a heartbeat every interval of the outage.
+      await sleep(Math.max(0, killedAt + 3.2 * HEARTBEAT_MS - Date.now()));
+      raws.forEach((raw, i) => {
+        const beats = raw
+          .text()
+          .slice(textAtKill[i])
+          .split('\n')
+          .filter((line) => line.startsWith(':')).length;
+        expect(beats, 'heartbeats during the outage').toBeGreaterThanOrEqual(2);
+      });
+      expect([onA.errors, onB.errors]).toEqual([0, 0]);
+      expect(eventsOf(onA)).toEqual([`${before}|before`]);
+
+      // Back, empty: the processes recover without a restart of their own.
+      await redis.restart();
+      const restartedAt = Date.now();
+      await until(async () => (await request(b.url, '/readyz')).status === 200, 'readiness', 10_000);
+      // Published the moment B is ready, before the processes may have noticed the new epoch:
+      // it must still reach everyone, after their reset.
+      const firstAfter = await published(b, { event: 'e', data: 'first after' });
+      await until(async () => (await request(a.url, '/readyz')).status === 200, 'readiness', 10_000);
+      const readyMs = Date.now() - restartedAt;
+      await Promise.all([onA, onB].map((subscriber) => subscriber.waitFor('ssehub:reset', 1, 5000)));
+      for (const subscriber of [onA, onB]) expect(resetsOf(subscriber)).toMatchObject([{ reason: 'restarted', lastEventId: null }]);
+      await Promise.all(raws.map((raw) => raw.until((text) => text.includes('event: ssehub:reset'), 2000)));
+      console.info(`server outage: /readyz 200 again ${readyMs} ms after Redis restarted`);
+
+      // Delivery across processes, in the new epoch.
+      const after = await published(b, { event: 'e', data: 'after', users: ['ada'] });
+      expect(epochOf(firstAfter)).not.toBe(epochOf(before));
+      expect(epochOf(after)).toBe(epochOf(firstAfter));
+      for (const subscriber of [onA, onB]) {
+        await subscriber.until((s) => s.of('e').length === 3, 5000, 'the events after the outage');
+        expect(eventsOf(subscriber)).toEqual([`${before}|before`, `${firstAfter}|first after`, `${after}|after`]);
+        expect(subscriber.events.map((event) => event.type)).toEqual(['connected', 'e', 'ssehub:reset', 'e', 'e']);
+        expect(subscriber.errors).toBe(0);
+      }
+      expect((await request(a.url, '/status')).json.backend.state).toBe('ready');
+
+      // A resume from before the loss is answered with the reset event, on either process.
+      for (const hub of [a, b]) {
+        const resumed = await subscribe(hub, 'user=ada', { 'last-event-id': before });
+        await resumed.waitFor('ssehub:reset');
+        expect(resetsOf(resumed)).toEqual([{ reason: 'unknown-epoch', lastEventId: before, headId: after }]);
+        expect(eventsOf(resumed)).toEqual([]);
+      }
+    } finally {
+      for (const raw of raws) raw.close();
+    }
+  });
+});
