@@ -203,4 +203,41 @@ describe.skipIf(skipRedis)('Redis faults with two hubs', () => {
     expect(seqOf(again)).toBe(seqOf(ids[ids.length - 1] as string) + 1);
     await onB.until((c) => received(c).length === 22, 5000, 'the publish of A');
   });
+
+  it('a client resuming on a hub whose reader is behind gets each later event once, after that hub catches up', async () => {
+    const redis = await ownRedis();
+    // Only hub B's reader will be cut: its commands, and so its reads of the log, go on.
+    const base = new Redis(redis.url, { connectionName: 'hub-b', retryStrategy: () => 1000 });
+    scope.add(() => base.quit());
+    const a = await scope.node({ redis: redis.url, prefix: 'ahead' });
+    const b = await scope.node({ redis: base, prefix: 'ahead' });
+    const first = await scope.connected(`${a.events}?user=ada`);
+    const liveOnB = await scope.connected(`${b.events}?user=ada`);
+    const ids = [await a.hub.toUser('ada').send('note', { n: 0 })];
+    await liveOnB.until((c) => received(c).length === 1, 5000, 'the first event on B');
+
+    const admin = new Redis(redis.url);
+    scope.add(() => admin.quit());
+    const list = (await admin.client('LIST')) as string;
+    const reader = list.split('\n').find((entry) => / name=hub-b /.test(entry) && / cmd=xread/.test(entry));
+    expect(reader).toBeDefined();
+    await admin.client('KILL', 'ID', (/^id=(\d+) /.exec(reader as string) as RegExpExecArray)[1] as string);
+
+    // Hub B does not see these yet; the first client does, on A.
+    ids.push(await a.hub.toUser('ada').send('note', { n: 1 }), await a.hub.toUser('ada').send('note', { n: 2 }));
+    await first.until((c) => received(c).length === 3, 2000, 'the events on A');
+    first.close();
+    expect(b.hub.stats().history.headId).toBe(ids[0]);
+    // It resumes on B, ahead of B: nothing to replay, and what B delivers late is not repeated.
+    const resumed = await scope.connected(`${b.events}?user=ada&lastEventId=${ids[2]}`);
+    ids.push(await a.hub.toUser('ada').send('note', { n: 3 }));
+    await until(() => b.hub.stats().history.headId === ids[3], 'hub B to catch up', 5000);
+    await resumed.until((c) => received(c).length >= 1, 2000, 'the event after the resume');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(received(resumed)).toEqual([`${ids[3]}|note|{"n":3}`]);
+    expect(resetsOf(resumed)).toEqual([]);
+    // The client that stayed on B got everything once, in order, when B caught up.
+    expect(received(liveOnB)).toEqual(ids.map((id, n) => `${id}|note|{"n":${n}}`));
+    expect(resetsOf(liveOnB)).toEqual([]);
+  });
 });
