@@ -11,6 +11,7 @@ import {
   closeSubscribers,
   epochOf,
   eventsOf,
+  freePort,
   type HubProcess,
   killAll,
   published,
@@ -136,6 +137,47 @@ describe.skipIf(skipRedis)('a Redis outage under ssehub processes', () => {
       }
     } finally {
       for (const raw of raws) raw.close();
+    }
+  });
+
+  it('SIGTERM while Redis is down still shuts down gracefully, at once', async () => {
+    const own = await RedisServer.start();
+    try {
+      const hub = await startHubProcess(own.url);
+      const stream = await openStream(hub.url, '/events?user=ada');
+      await own.kill();
+      await until(async () => (await request(hub.url, '/readyz')).status === 503, 'readiness to fail', 3000);
+      const exit = new Promise<number | null>((resolve) => hub.child.once('exit', (code) => resolve(code)));
+      const started = Date.now();
+      hub.child.kill('SIGTERM');
+      expect(await exit).toBe(0);
+      const ms = Date.now() - started;
+      console.info(`server outage: SIGTERM with Redis down exited 0 in ${ms} ms`);
+      expect(ms).toBeLessThan(3000);
+      await stream.ended;
+    } finally {
+      await own.stop();
+    }
+  });
+
+  it('a process started before Redis is up waits for it: not ready, streams refused, then ready by itself', async () => {
+    const port = await freePort();
+    const hub = await startHubProcess(`redis://127.0.0.1:${port}`, {}, undefined, '/healthz');
+    expect((await request(hub.url, '/readyz')).json).toEqual({ status: 'backend_unavailable' });
+    expect((await request(hub.url, '/events?user=ada')).status).toBe(503);
+    const own = await RedisServer.start(port);
+    try {
+      const upAt = Date.now();
+      await until(async () => (await request(hub.url, '/readyz')).status === 200, 'readiness', 10_000);
+      console.info(`server outage: a process started before Redis was ready ${Date.now() - upAt} ms after Redis came up`);
+      const subscriber = await subscribe(hub, 'user=ada');
+      const id = await published(hub, { event: 'e', data: 'hello', users: ['ada'] });
+      await subscriber.waitFor('e');
+      expect(eventsOf(subscriber)).toEqual([`${id}|hello`]);
+    } finally {
+      closeSubscribers();
+      await killAll();
+      await own.stop();
     }
   });
 });

@@ -5,6 +5,7 @@
  * (a restart) serves the resume from Redis's log.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { request } from '../support/http.js';
 import {
   closeSubscribers,
   eventsOf,
@@ -102,5 +103,24 @@ describe.skipIf(skipRedis)('resume across ssehub processes', () => {
     const fromStart = await subscribe(restarted, 'user=ada', { 'last-event-id': `${seen.slice(0, seen.lastIndexOf('-'))}-0` });
     await fromStart.until((s) => s.of('e').length >= 4, 5000, 'the whole log');
     expect(eventsOf(fromStart)).toEqual([`${seen}|seen`, `${missed[0]}|one`, `${missed[1]}|two`, `${missed[2]}|three`]);
+  });
+
+  it('with SSEHUB_REDIS_MODE=pubsub, events cross processes but a resume on another process gets the reset event', async () => {
+    const env = { SSEHUB_REDIS_PREFIX: 'resume3', SSEHUB_REDIS_MODE: 'pubsub' };
+    const [a, b] = (await Promise.all([startHubProcess(redis.url, env), startHubProcess(redis.url, env)])) as [HubProcess, HubProcess];
+    expect((await request(a.url, '/status')).json.backend).toMatchObject({ kind: 'redis', mode: 'pubsub' });
+    const first = await subscribe(a, 'user=ada');
+    const stays = await subscribe(b, 'user=ada');
+    const seen = await published(b, { event: 'e', data: 'seen', users: ['ada'] });
+    await first.waitFor('e');
+    first.close();
+    const missed = await published(b, { event: 'e', data: 'missed', users: ['ada'] });
+    await stays.until((s) => s.of('e').length === 2, 5000, 'both events on B');
+    expect(eventsOf(stays)).toEqual([`${seen}|seen`, `${missed}|missed`]);
+
+    const resumed = await subscribe(b, 'user=ada', { 'last-event-id': seen });
+    await resumed.waitFor('ssehub:reset');
+    expect(resetsOf(resumed)).toEqual([{ reason: 'stale', lastEventId: seen, headId: missed }]);
+    expect(eventsOf(resumed)).toEqual([]);
   });
 });

@@ -9,7 +9,7 @@ import { freePort } from '../../../ssehub/test/support/redisServer.js';
 import { type Answer, request } from '../support/http.js';
 import { Subscriber } from '../support/sse.js';
 
-export { RedisServer, skipRedis } from '../../../ssehub/test/support/redisServer.js';
+export { freePort, RedisServer, skipRedis } from '../../../ssehub/test/support/redisServer.js';
 
 const CLI = fileURLToPath(new URL('../../dist/cli.js', import.meta.url));
 
@@ -37,9 +37,14 @@ export function requireBuild(): void {
 
 /**
  * Starts `ssehub` on Redis at `redisUrl` with `env` on top of the defaults, and resolves once
- * it answers `/readyz` with 200 (it is subscribed to Redis).
+ * it answers `readiness` with 200: `/readyz` (it is subscribed to Redis) unless told otherwise.
  */
-export async function startHubProcess(redisUrl: string, env: Record<string, string> = {}, port?: number): Promise<HubProcess> {
+export async function startHubProcess(
+  redisUrl: string,
+  env: Record<string, string> = {},
+  port?: number,
+  readiness: '/readyz' | '/healthz' = '/readyz',
+): Promise<HubProcess> {
   const listenPort = port ?? (await freePort());
   const child = spawn(process.execPath, [CLI], {
     env: {
@@ -70,9 +75,9 @@ export async function startHubProcess(redisUrl: string, env: Record<string, stri
   const deadline = Date.now() + 15_000;
   for (;;) {
     if (child.exitCode !== null || child.signalCode !== null) throw new Error(`ssehub exited at start: ${output}`);
-    const ready = await request(url, '/readyz').catch(() => undefined);
+    const ready = await request(url, readiness).catch(() => undefined);
     if (ready?.status === 200) break;
-    if (Date.now() > deadline) throw new Error(`ssehub did not become ready in 15 s: ${output}`);
+    if (Date.now() > deadline) throw new Error(`ssehub did not answer ${readiness} with 200 in 15 s: ${output}`);
     await sleep(50);
   }
   const status = await request(url, '/status');
