@@ -127,6 +127,16 @@ describe.skipIf(skipRedis)('a Redis outage under ssehub processes', () => {
         expect(subscriber.errors).toBe(0);
       }
       expect((await request(a.url, '/status')).json.backend.state).toBe('ready');
+      // Presence is written again into the empty Redis: both processes are back in the cluster.
+      await until(
+        async () => (await request(a.url, '/status')).json.cluster?.nodes?.length === 2,
+        'both processes back in the cluster',
+        3000,
+        100,
+      );
+      const cluster = (await request(b.url, '/status')).json.cluster;
+      expect(cluster.nodes.map((node: { nodeId: string }) => node.nodeId).sort()).toEqual([a.nodeId, b.nodeId].sort());
+      expect(cluster.clients).toBe(4);
 
       // A resume from before the loss is answered with the reset event, on either process.
       for (const hub of [a, b]) {

@@ -96,4 +96,38 @@ describe.skipIf(skipRedis)("RedisBackend in mode 'pubsub'", () => {
     expect(received(resumed)).toEqual([`${live}|chat|{"text":"live"}`]);
     expect(resumed.of('ssehub:reset')[0]?.lastEventId).toBe(head);
   });
+
+  it('after Redis comes back empty, both hubs subscribe again by themselves, reset their clients and deliver', async () => {
+    const own = await RedisServer.start();
+    scope.add(() => own.stop());
+    const a = await scope.node({ redis: own.url, prefix: 'psrestart', mode: 'pubsub' });
+    const b = await scope.node({ redis: own.url, prefix: 'psrestart', mode: 'pubsub' });
+    const clients = [await scope.connected(`${a.events}?user=ada`), await scope.connected(`${b.events}?user=ada`)];
+    const before = await a.hub.toAll().send('note', { n: 0 });
+    await Promise.all(clients.map((client) => client.until((c) => received(c).length === 1, 5000, 'the first event')));
+    await own.kill();
+    await until(() => !a.backend.available && !b.backend.available, 'both backends to notice', 2000);
+    await own.restart();
+    await Promise.all(clients.map((client) => client.waitFor('ssehub:reset', 1, 5000)));
+    // Once resubscribed (not observable from outside), every hub delivers again.
+    let after = '';
+    await until(
+      async () => {
+        after = await b.hub.toAll().send('note', { n: 1 });
+        await new Promise((resolve) => setTimeout(resolve, 100));
+        return clients.every((client) => received(client).some((text) => text.startsWith(`${after}|`)));
+      },
+      'delivery after the restart',
+      5000,
+    );
+    for (const client of clients) {
+      // A publish that came before a hub had subscribed again is a hole it can only report.
+      const [first, ...later] = resetsOf(client);
+      expect(first?.reason).toBe('restarted');
+      for (const reset of later) expect(reset.reason).toBe('gap');
+      expect(received(client)[0]).toBe(`${before}|note|{"n":0}`);
+      expect(received(client).at(-1)).toBe(`${after}|note|{"n":1}`);
+      expect(epochOf(after)).not.toBe(epochOf(before));
+    }
+  });
 });
