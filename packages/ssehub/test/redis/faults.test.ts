@@ -240,4 +240,27 @@ describe.skipIf(skipRedis)('Redis faults with two hubs', () => {
     expect(received(liveOnB)).toEqual(ids.map((id, n) => `${id}|note|{"n":${n}}`));
     expect(resetsOf(liveOnB)).toEqual([]);
   });
+
+  it('a paused Redis (CLIENT PAUSE): publishes made meanwhile complete after it, and every client gets each event once, in order', async () => {
+    const redis = await ownRedis();
+    const a = await scope.node({ redis: redis.url, prefix: 'pause' });
+    const b = await scope.node({ redis: redis.url, prefix: 'pause' });
+    const clients = [await scope.connected(`${a.events}?user=ada`), await scope.connected(`${b.events}?user=ada`)];
+    const admin = new Redis(redis.url);
+    scope.add(() => admin.quit());
+    await admin.client('PAUSE', 800);
+    const pausedAt = Date.now();
+    const sends = Array.from({ length: 20 }, (_, n) => (n % 2 === 0 ? a : b).hub.toUser('ada').send('note', { n }));
+    const ids = await Promise.all(sends);
+    expect(Date.now() - pausedAt).toBeGreaterThanOrEqual(600);
+    const expected = ids
+      .map((id, n) => ({ id, n }))
+      .sort((x, y) => seqOf(x.id) - seqOf(y.id))
+      .map(({ id, n }) => `${id}|note|{"n":${n}}`);
+    for (const client of clients) {
+      await client.until((c) => received(c).length >= 20, 5000, 'every event');
+      expect(received(client)).toEqual(expected);
+      expect(resetsOf(client)).toEqual([]);
+    }
+  });
 });
