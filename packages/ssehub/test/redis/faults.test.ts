@@ -263,4 +263,30 @@ describe.skipIf(skipRedis)('Redis faults with two hubs', () => {
       expect(resetsOf(client)).toEqual([]);
     }
   });
+
+  it("a hub whose reader is cut delivers its own publishes from the log, with the others' before them, once", async () => {
+    const redis = await ownRedis();
+    // The reader stays away for 2 s: what hub B delivers meanwhile comes from reading the log.
+    const base = new Redis(redis.url, { connectionName: 'hub-b', retryStrategy: () => 2000 });
+    scope.add(() => base.quit());
+    const a = await scope.node({ redis: redis.url, prefix: 'repair' });
+    const b = await scope.node({ redis: base, prefix: 'repair' }, { gapTimeoutMs: 100 });
+    const onB = await scope.connected(`${b.events}?user=ada`);
+    const admin = new Redis(redis.url);
+    scope.add(() => admin.quit());
+    const list = (await admin.client('LIST')) as string;
+    const reader = list.split('\n').find((entry) => / name=hub-b /.test(entry) && / cmd=xread/.test(entry));
+    await admin.client('KILL', 'ID', (/^id=(\d+) /.exec(reader as string) as RegExpExecArray)[1] as string);
+    const cutAt = Date.now();
+
+    const ids = [await a.hub.toUser('ada').send('note', { n: 0 }), await b.hub.toUser('ada').send('note', { n: 1 })];
+    await onB.until((c) => received(c).length === 2, 1500, 'both events, from the log');
+    // Well before the reader is back.
+    expect(Date.now() - cutAt).toBeLessThan(1500);
+    ids.push(await a.hub.toUser('ada').send('note', { n: 2 }));
+    await onB.until((c) => received(c).length === 3, 5000, 'the event after the reader is back');
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    expect(received(onB)).toEqual(ids.map((id, n) => `${id}|note|{"n":${n}}`));
+    expect(resetsOf(onB)).toEqual([]);
+  });
 });
