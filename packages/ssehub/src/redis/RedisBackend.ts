@@ -156,6 +156,7 @@ export class RedisBackend implements Backend {
   #head = 0;
   #reading: Promise<void> | undefined;
   #epochTimer: NodeJS.Timeout | undefined;
+  #listening = false;
   #closed = false;
 
   constructor(options: RedisBackendOptions) {
@@ -210,6 +211,9 @@ export class RedisBackend implements Backend {
       if (this.#closed) throw new BackendError('the backend was closed before Redis answered');
       await firstConnection(this.#commands);
       try {
+        // On the channel before the head is read: an event published after the head is then
+        // never missed (one published in between is at or below the head, and dropped).
+        if (this.mode === 'pubsub' && this.#epoch === undefined) await this.#listen();
         head = await this.#readHead();
       } catch {
         await sleep(250);
@@ -325,26 +329,36 @@ export class RedisBackend implements Backend {
       this.#head = head.seq;
       return;
     }
-    // The sequence restarted: read the new one from its start.
-    this.#epoch = head.epoch;
-    this.#lastSeq = 0;
-    this.#head = head.seq;
-    this.#lastId = '0-0';
-    for (const events of this.#listeners.values()) events?.restarted?.({ epoch: head.epoch, seq: 0 });
+    this.#restarted(head.epoch, head.seq);
   }
 
-  #startReading(): void {
+  /** The sequence restarted: the hubs are told, then the new log is read from its start. */
+  #restarted(epoch: string, head: number): void {
+    this.#epoch = epoch;
+    this.#lastSeq = 0;
+    this.#head = head;
+    this.#lastId = '0-0';
+    for (const events of this.#listeners.values()) events?.restarted?.({ epoch, seq: 0 });
+  }
+
+  /** Subscribes to the channel of pubsub mode; resolves once Redis has confirmed it. */
+  async #listen(): Promise<void> {
     const reader = this.#connections.reader as Redis;
-    if (this.mode === 'pubsub') {
+    if (!this.#listening) {
+      this.#listening = true;
       reader.on('message', (_channel: string, payload: string) => {
         const message = publishedMessage(payload);
         if (message !== undefined && !this.#closed) this.#deliver(message);
       });
-      // ioredis subscribes again by itself after a reconnection (autoResubscribe).
-      void waitUntilReady(reader, () => this.#closed).then(() => reader.subscribe(this.#keys.log).catch(() => {}));
-      return;
     }
-    this.#reading = this.#readLoop(reader);
+    await firstConnection(reader);
+    // ioredis subscribes again by itself after a reconnection (autoResubscribe).
+    await reader.subscribe(this.#keys.log);
+  }
+
+  #startReading(): void {
+    // In pubsub mode the channel delivers (see #listen); in log mode this process reads the log.
+    if (this.mode === 'log') this.#reading = this.#readLoop(this.#connections.reader as Redis);
   }
 
   // Reads the log in order from where this process stands, one batch per round trip; after an
@@ -367,9 +381,16 @@ export class RedisBackend implements Backend {
       if (reply === null || from !== this.#lastId) continue;
       for (const [, entries] of reply) {
         for (const [id, fields] of entries) {
-          this.#lastId = id;
           if (this.#closed) return;
-          this.#deliver(entryMessage(id, fields));
+          const message = entryMessage(id, fields);
+          if (message.epoch !== this.#epoch) {
+            // The log restarted under this reader (Redis lost its data) before the epoch check
+            // noticed: read on from here and the new log's first events would be skipped.
+            this.#restarted(message.epoch, message.seq);
+            break;
+          }
+          this.#lastId = id;
+          this.#deliver(message);
         }
       }
     }

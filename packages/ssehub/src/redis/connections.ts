@@ -12,6 +12,9 @@ export interface RedisConnections {
   close(): Promise<void>;
 }
 
+// Connections that have been ready once: from then on, nothing waits for them any more.
+const everReady = new WeakSet<Redis>();
+
 // A command never waits for a reconnection: it fails at once, and the caller says so (503).
 const FAIL_FAST: Partial<RedisOptions> = { enableOfflineQueue: false, maxRetriesPerRequest: 0 };
 // The reader keeps trying on its own; its loop handles the errors.
@@ -22,32 +25,37 @@ const READER: Partial<RedisOptions> = { enableOfflineQueue: false, maxRetriesPer
  * caller's to close; its own options, database and credentials are kept).
  */
 export function openConnections(input: RedisInput, withReader: boolean): RedisConnections {
+  // Connected at once, even as duplicates of a lazyConnect client: a connection in 'wait' never
+  // becomes ready by itself, and the reader would wait for it forever.
   const make = (options: Partial<RedisOptions>): Redis =>
-    typeof input === 'string' ? new Redis(input, { ...options, lazyConnect: false }) : input.duplicate(options);
+    typeof input === 'string' ? new Redis(input, { ...options, lazyConnect: false }) : input.duplicate({ ...options, lazyConnect: false });
   const commands = make(FAIL_FAST);
   const reader = withReader ? make(READER) : undefined;
-  // Errors are reported through the callers' promises and the backend's state; an 'error'
-  // event without a listener would crash the process on every failed reconnection.
-  commands.on('error', () => {});
-  reader?.on('error', () => {});
+  for (const connection of [commands, reader]) {
+    if (connection === undefined) continue;
+    // Errors are reported through the callers' promises and the backend's state; an 'error'
+    // event without a listener would crash the process on every failed reconnection.
+    connection.on('error', () => {});
+    // Known to have connected even when nobody waited for it: a later outage fails at once.
+    connection.once('ready', () => everReady.add(connection));
+  }
   return {
     commands,
     reader,
     async close() {
-      for (const connection of [commands, reader]) {
-        if (connection === undefined) continue;
-        try {
-          await connection.quit();
-        } catch {
-          connection.disconnect();
-        }
+      // The reader may be blocked in XREAD for a while: a QUIT would wait behind it, and a
+      // reader has nothing to finish.
+      reader?.disconnect();
+      try {
+        await commands.quit();
+      } catch {
+        commands.disconnect();
       }
     },
   };
 }
 
 const FIRST_CONNECTION_MS = 10_000;
-const everReady = new WeakSet<Redis>();
 
 /**
  * Waits for a connection's first `ready` (at most 10 s): at start-up a connection is still
