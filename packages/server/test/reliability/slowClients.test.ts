@@ -220,6 +220,7 @@ interface ChurnFigures {
   opened: number;
   greeted: number;
   answeredOtherRoute: number;
+  otherRouteUnanswered: Array<{ afterMs: number; received: string }>;
   byFate: Record<string, number>;
   errors: Record<string, number>;
   finUnanswered: number;
@@ -255,7 +256,7 @@ describe('connections opened and dropped by the thousand (a server in this proce
     };
 
     // Warm-up: pools, compiled code and lazily created objects exist before the baseline.
-    await churn(1000, 1000, 1);
+    await churn(2000, 2000, 1);
     await quiet();
     await new Promise((resolve) => setTimeout(resolve, 1500));
     const baseline = {
@@ -277,8 +278,10 @@ describe('connections opened and dropped by the thousand (a server in this proce
     const stats = server.hub.stats();
     expect(stats).toMatchObject({ clients: 0, users: 0, rooms: 0 });
 
-    // Descriptors, handles and listeners return at once; the heap once collected.
+    // Descriptors, handles and listeners return at once; the heap once collected, and once the
+    // dead-peer guard has let go of the sockets it was given (at its next check, within a second).
     await waitUntil(() => openFds() <= baseline.fds, 'descriptors back to the baseline', 5000);
+    await new Promise((resolve) => setTimeout(resolve, 1200));
     await waitUntil(() => (activeResources().TCPSocketWrap ?? 0) <= (baseline.resources.TCPSocketWrap ?? 0), 'sockets closed', 5000);
     const after = {
       fds: openFds(),
@@ -306,7 +309,11 @@ describe('connections opened and dropped by the thousand (a server in this proce
     expect(figures.opened).toBeGreaterThanOrEqual(5000);
     expect(figures.maxOpenSeen).toBeLessThanOrEqual(3000);
     expect(figures.greeted).toBeGreaterThan(figures.opened / 2);
-    expect(figures.answeredOtherRoute).toBe(figures.byFate['other-route']);
+    // Every request to another route was answered (what came instead is listed when not).
+    expect({ answered: figures.answeredOtherRoute, unanswered: figures.otherRouteUnanswered }).toEqual({
+      answered: figures.byFate['other-route'],
+      unanswered: [],
+    });
     // A FIN from the client always ended the stream.
     expect(figures.finUnanswered).toBe(0);
 
