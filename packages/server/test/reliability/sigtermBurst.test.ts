@@ -77,8 +77,8 @@ describe('SIGTERM during a burst of publishes (the ssehub command)', () => {
       exitedAt = finished.at;
       return finished;
     });
-    // Half on connections of their own, half on kept-alive ones (already handed to node:http
-    // when the signal comes, they see the shutdown as answers rather than as refused connections).
+    // Half on connections of their own, half on kept-alive ones, as a publishing service would
+    // (those meet the shutdown mid-connection rather than at connect).
     const keptAlive = new Publisher(hub.url, 16);
     const fire = (n: number): Promise<void> => {
       const kind = KINDS[n % KINDS.length] as Kind;
