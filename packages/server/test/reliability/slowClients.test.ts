@@ -10,26 +10,17 @@
  *   against a server in this process: afterwards no connection is registered and descriptors,
  *   libuv handles, listeners and the heap after GC are back to where they were.
  */
-import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
+import { type ChildProcess, spawn } from 'node:child_process';
 import net from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { Publisher } from '../support/publisher.js';
 import { activeResources, exposeGc, listenerCount, MiB, openFds, settledHeap, statusKiB, waitUntil } from '../support/resources.js';
 import { startServer } from '../support/server.js';
+import { pythonAvailable, slowReader } from '../support/slowReader.js';
 import { readSse, seqOf } from '../support/sseReader.js';
 
-const SLOW_READER = fileURLToPath(new URL('./fixtures/slowReader.py', import.meta.url));
 const CHURN = fileURLToPath(new URL('./fixtures/churn.mjs', import.meta.url));
-
-const pythonAvailable = ((): boolean => {
-  try {
-    execFileSync('python3', ['-c', 'import socket'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-})();
 
 const cleanups: Array<() => unknown> = [];
 afterEach(async () => {
@@ -61,16 +52,11 @@ function neverReadingSocket(port: number, path: string): Promise<net.Socket> {
   });
 }
 
-/** The Python subscriber of fixtures/slowReader.py: a small receive buffer, `bytesPerSecond` read each second. */
-function pythonReader(port: number, path: string, bytesPerSecond: number): Promise<ChildProcess> {
-  const child = spawn('python3', [SLOW_READER, '127.0.0.1', String(port), path, String(bytesPerSecond), '4096'], { stdio: 'pipe' });
+/** A Python subscriber (fixtures/slowReader.py), killed after the test. */
+async function pythonReader(port: number, path: string, bytesPerSecond: number): Promise<ChildProcess> {
+  const child = await slowReader(port, path, bytesPerSecond);
   cleanups.push(() => child.kill('SIGKILL'));
-  return new Promise((resolve, reject) => {
-    child.stdout.on('data', (chunk: Buffer) => {
-      if (chunk.toString().includes('greeted')) resolve(child);
-    });
-    child.on('exit', (code) => reject(new Error(`slowReader.py exited (${code}) before its greeting`)));
-  });
+  return child;
 }
 
 const EVENT_BYTES = 1024;
