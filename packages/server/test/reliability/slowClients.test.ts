@@ -54,9 +54,9 @@ function neverReadingSocket(port: number, path: string): Promise<net.Socket> {
 
 /** A Python subscriber (fixtures/slowReader.py), killed after the test. */
 async function pythonReader(port: number, path: string, bytesPerSecond: number): Promise<ChildProcess> {
-  const child = await slowReader(port, path, bytesPerSecond);
-  cleanups.push(() => child.kill('SIGKILL'));
-  return child;
+  const reader = await slowReader(port, path, bytesPerSecond);
+  cleanups.push(() => reader.process.kill('SIGKILL'));
+  return reader.process;
 }
 
 const EVENT_BYTES = 1024;
