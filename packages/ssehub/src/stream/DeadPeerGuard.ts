@@ -45,7 +45,7 @@ function loadSocketOptions(): Promise<SocketOptions | undefined> {
  */
 export class DeadPeerGuard {
   readonly #timeoutMs: number;
-  readonly #waiting: Socket[] = [];
+  #waiting: Socket[] = [];
   #timer: NodeJS.Timeout | undefined;
   #options: SocketOptions | undefined;
 
@@ -74,13 +74,17 @@ export class DeadPeerGuard {
   stop(): void {
     clearInterval(this.#timer);
     this.#timer = undefined;
-    this.#waiting.length = 0;
+    this.#waiting = [];
   }
 
   #arm(): void {
-    const batch = this.#waiting.splice(0, ARMED_PER_CHECK);
+    // Sockets closed meanwhile need nothing: let go of at once, and not counted against the
+    // batch. Counted, they would let the queue (and every closed connection it holds) grow
+    // without bound while more than a batch of connections arrives each second.
+    const live = this.#waiting.filter((socket) => !socket.destroyed);
+    const batch = live.length > ARMED_PER_CHECK ? live.splice(0, ARMED_PER_CHECK) : live.splice(0);
+    this.#waiting = live;
     for (const socket of batch) {
-      if (socket.destroyed) continue;
       socket.setKeepAlive(true, Math.max(1000, this.#timeoutMs - KEEPALIVE_PROBES_MS));
       try {
         this.#options?.setUserTimeout(socket, this.#timeoutMs);
