@@ -95,10 +95,11 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
   let authenticate: ReturnType<typeof authenticateSubscriber> | undefined;
   const history = config.historySize === 0 ? false : { maxEvents: config.historySize };
   // With Redis, every process on the same prefix shares one sequence and one history.
+  const redisConfig = config.redis;
   const redis =
-    config.redis === undefined
+    redisConfig === undefined
       ? undefined
-      : createRedisBackend({ redis: config.redis.url, prefix: config.redis.prefix, mode: config.redis.mode, history });
+      : createRedisBackend({ redis: redisConfig.url, prefix: redisConfig.prefix, mode: redisConfig.mode, history });
   const hub = createHub({
     authenticate: (request) => (authenticate as ReturnType<typeof authenticateSubscriber>)(request),
     heartbeatMs: config.heartbeatMs,
@@ -110,13 +111,13 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
     logger: logger.child({ component: 'hub' }),
   });
   const presence =
-    redis === undefined || config.redis === undefined
+    redis === undefined || redisConfig === undefined
       ? undefined
       : createPresence(hub, {
           redis,
           nodeId,
-          ttlMs: config.redis.presenceTtlMs,
-          intervalMs: Math.min(1000, Math.floor(config.redis.presenceTtlMs / 3)),
+          ttlMs: redisConfig.presenceTtlMs,
+          intervalMs: Math.min(1000, Math.floor(redisConfig.presenceTtlMs / 3)),
         });
   const context: ServerContext = {
     config,
@@ -201,8 +202,8 @@ export function createServer(config: Config, options: ServerOptions = {}): Ssehu
   const httpServer = http.createServer((req, res) => {
     void handle(req, res);
   });
-  // node:http keeps only the first ~1000 headers by default and drops the rest unseen, so a
-  // second Host or Authorization, or a Transfer-Encoding, hidden behind 1000 others would pass
+  // node:http keeps only the first 2,000 headers by default (maxHeadersCount) and drops the rest
+  // unseen, so a second Host or Authorization, or a Transfer-Encoding, hidden behind them would pass
   // the head refusals. Every header is kept: the 16 KiB head limit bounds how many there are.
   httpServer.maxHeadersCount = 0;
   // Requests llhttp refuses. Answered (as node:http's default does) only when no response of

@@ -3,23 +3,11 @@
  * down gracefully leaves at once; one that is SIGKILLed leaves once its counts expire
  * (SSEHUB_PRESENCE_TTL_MS).
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStream, request } from '../support/http.js';
-import {
-  closeSubscribers,
-  type HubProcess,
-  killAll,
-  RedisServer,
-  requireBuild,
-  skipRedis,
-  startHubProcess,
-  stopHubProcess,
-  until,
-} from './support.js';
+import { type HubProcess, skipRedis, startHubProcess, stopHubProcess, until, useRedisServer } from './support.js';
 
 const TTL_MS = 2000;
-
-let redis: RedisServer;
 
 interface NodeCounts {
   nodeId: string;
@@ -38,22 +26,14 @@ async function clusterOf(hub: HubProcess): Promise<{ clients: number; nodes: Nod
 const nodeIds = (cluster: { nodes: NodeCounts[] }): string[] => cluster.nodes.map((node) => node.nodeId).sort();
 
 describe.skipIf(skipRedis)('cluster presence in /status', () => {
-  beforeAll(async () => {
-    requireBuild();
-    redis = await RedisServer.start();
-  });
-  afterEach(async () => {
-    closeSubscribers();
-    await killAll();
-  });
-  afterAll(() => redis?.stop());
+  const redis = useRedisServer();
 
   it('lists every process with its counts; a stopped one leaves at once, a SIGKILLed one within the TTL', async () => {
     const env = { SSEHUB_PRESENCE_TTL_MS: String(TTL_MS) };
     const [a, b, c] = (await Promise.all([
-      startHubProcess(redis.url, env),
-      startHubProcess(redis.url, env),
-      startHubProcess(redis.url, env),
+      startHubProcess(redis.server.url, env),
+      startHubProcess(redis.server.url, env),
+      startHubProcess(redis.server.url, env),
     ])) as [HubProcess, HubProcess, HubProcess];
     // Raw streams: a process that dies must not see them come back (an EventSource would retry).
     const streams = await Promise.all([

@@ -5,7 +5,7 @@
  * Once Redis is back the processes recover by themselves: ready again, delivering across
  * processes in a new epoch, and every client that may have missed events is told so.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openStream, request } from '../support/http.js';
 import {
   closeSubscribers,
@@ -17,33 +17,26 @@ import {
   published,
   publishTo,
   RedisServer,
-  requireBuild,
   resetsOf,
   skipRedis,
   sleep,
   startHubProcess,
   subscribe,
   until,
+  useRedisServer,
 } from './support.js';
 
 const HEARTBEAT_MS = 1000;
 
-let redis: RedisServer;
-
 describe.skipIf(skipRedis)('a Redis outage under ssehub processes', () => {
-  beforeAll(async () => {
-    requireBuild();
-    redis = await RedisServer.start();
-  });
-  afterEach(async () => {
-    closeSubscribers();
-    await killAll();
-  });
-  afterAll(() => redis?.stop());
+  const redis = useRedisServer();
 
   it('keeps streams, refuses publishes with 503, then recovers by itself with a reset for everyone', async () => {
     const env = { SSEHUB_HEARTBEAT_MS: String(HEARTBEAT_MS) };
-    const [a, b] = (await Promise.all([startHubProcess(redis.url, env), startHubProcess(redis.url, env)])) as [HubProcess, HubProcess];
+    const [a, b] = (await Promise.all([startHubProcess(redis.server.url, env), startHubProcess(redis.server.url, env)])) as [
+      HubProcess,
+      HubProcess,
+    ];
     const onA = await subscribe(a, 'user=ada');
     const onB = await subscribe(b, 'user=ada&room=lobby');
     const raws = await Promise.all([openStream(a.url, '/events?user=raw'), openStream(b.url, '/events?user=raw')]);
@@ -52,7 +45,7 @@ describe.skipIf(skipRedis)('a Redis outage under ssehub processes', () => {
       await Promise.all([onA, onB].map((subscriber) => subscriber.waitFor('e')));
 
       const textAtKill = raws.map((raw) => raw.text().length);
-      await redis.kill();
+      await redis.server.kill();
       const killedAt = Date.now();
       for (const hub of [a, b]) {
         await until(async () => (await request(hub.url, '/readyz')).status === 503, 'readiness to fail', 3000);
@@ -103,7 +96,7 @@ describe.skipIf(skipRedis)('a Redis outage under ssehub processes', () => {
       expect(eventsOf(onA)).toEqual([`${before}|before`]);
 
       // Back, empty: the processes recover without a restart of their own.
-      await redis.restart();
+      await redis.server.restart();
       const restartedAt = Date.now();
       await until(async () => (await request(b.url, '/readyz')).status === 200, 'readiness', 10_000);
       // Published the moment B is ready, before the processes may have noticed the new epoch:

@@ -4,41 +4,28 @@
  * missed, in order, then the live stream; a process started after the events were published
  * (a restart) serves the resume from Redis's log.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { request } from '../support/http.js';
 import {
-  closeSubscribers,
   eventsOf,
   type HubProcess,
-  killAll,
   published,
-  RedisServer,
-  requireBuild,
   resetsOf,
   skipRedis,
   sleep,
   startHubProcess,
   stopHubProcess,
   subscribe,
+  useRedisServer,
 } from './support.js';
 
-let redis: RedisServer;
-
 describe.skipIf(skipRedis)('resume across ssehub processes', () => {
-  beforeAll(async () => {
-    requireBuild();
-    redis = await RedisServer.start();
-  });
-  afterEach(async () => {
-    closeSubscribers();
-    await killAll();
-  });
-  afterAll(() => redis?.stop());
+  const redis = useRedisServer();
 
   it('a client of A resumes on B with exactly what it missed, in order, then live', async () => {
     const [a, b] = (await Promise.all([
-      startHubProcess(redis.url, { SSEHUB_REDIS_PREFIX: 'resume1' }),
-      startHubProcess(redis.url, { SSEHUB_REDIS_PREFIX: 'resume1' }),
+      startHubProcess(redis.server.url, { SSEHUB_REDIS_PREFIX: 'resume1' }),
+      startHubProcess(redis.server.url, { SSEHUB_REDIS_PREFIX: 'resume1' }),
     ])) as [HubProcess, HubProcess];
     const first = await subscribe(a, 'user=ada&room=lobby');
     const seen = await published(b, { event: 'e', data: 'seen', users: ['ada'] });
@@ -76,8 +63,8 @@ describe.skipIf(skipRedis)('resume across ssehub processes', () => {
 
   it('a process started after the events were published (a restart of A) serves the resume', async () => {
     const prefix = { SSEHUB_REDIS_PREFIX: 'resume2' };
-    const a = await startHubProcess(redis.url, prefix);
-    const b = await startHubProcess(redis.url, prefix);
+    const a = await startHubProcess(redis.server.url, prefix);
+    const b = await startHubProcess(redis.server.url, prefix);
     const watcher = await subscribe(a, 'user=ada');
     const seen = await published(a, { event: 'e', data: 'seen', users: ['ada'] });
     await watcher.waitFor('e');
@@ -92,7 +79,7 @@ describe.skipIf(skipRedis)('resume across ssehub processes', () => {
       await published(b, { event: 'e', data: 'three', users: ['ada'] }),
     ];
     // A' on the same port and Redis: it has never delivered these events.
-    const restarted = await startHubProcess(redis.url, prefix, port);
+    const restarted = await startHubProcess(redis.server.url, prefix, port);
     expect(restarted.nodeId).not.toBe(a.nodeId);
     const resumed = await subscribe(restarted, 'user=ada', { 'last-event-id': seen });
     await resumed.until((s) => s.of('e').length >= 3, 5000, 'the replay');
@@ -107,7 +94,10 @@ describe.skipIf(skipRedis)('resume across ssehub processes', () => {
 
   it('with SSEHUB_REDIS_MODE=pubsub, events cross processes but a resume on another process gets the reset event', async () => {
     const env = { SSEHUB_REDIS_PREFIX: 'resume3', SSEHUB_REDIS_MODE: 'pubsub' };
-    const [a, b] = (await Promise.all([startHubProcess(redis.url, env), startHubProcess(redis.url, env)])) as [HubProcess, HubProcess];
+    const [a, b] = (await Promise.all([startHubProcess(redis.server.url, env), startHubProcess(redis.server.url, env)])) as [
+      HubProcess,
+      HubProcess,
+    ];
     expect((await request(a.url, '/status')).json.backend).toMatchObject({ kind: 'redis', mode: 'pubsub' });
     const first = await subscribe(a, 'user=ada');
     const stays = await subscribe(b, 'user=ada');

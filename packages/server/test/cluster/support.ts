@@ -5,7 +5,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { freePort } from '../../../ssehub/test/support/redisServer.js';
+import { afterAll, afterEach, beforeAll } from 'vitest';
+import { freePort, RedisServer } from '../../../ssehub/test/support/redisServer.js';
 import { type Answer, request } from '../support/http.js';
 import { Subscriber } from '../support/sse.js';
 
@@ -158,3 +159,22 @@ export async function until(predicate: () => boolean | Promise<boolean>, what: s
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The hooks of a cluster suite, registered where it is called: a redis-server of the suite's
+ * own (started before its first test, stopped after its last), and no process or subscriber
+ * left over after each test. The server is read through the holder once the tests run.
+ */
+export function useRedisServer(): { readonly server: RedisServer } {
+  const holder: { server?: RedisServer } = {};
+  beforeAll(async () => {
+    requireBuild();
+    holder.server = await RedisServer.start();
+  });
+  afterEach(async () => {
+    closeSubscribers();
+    await killAll();
+  });
+  afterAll(() => holder.server?.stop());
+  return holder as { readonly server: RedisServer };
+}

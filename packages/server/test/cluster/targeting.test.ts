@@ -4,44 +4,31 @@
  * out by another process included — each connection once per event, in one order, with the id
  * the publish answered.
  */
-import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import type { Subscriber } from '../support/sse.js';
 import {
-  closeSubscribers,
   epochOf,
   eventsOf,
   type HubProcess,
-  killAll,
   publishTo,
-  RedisServer,
-  requireBuild,
   resetsOf,
   seqOf,
   skipRedis,
   sleep,
   startHubProcess,
   subscribe,
+  useRedisServer,
 } from './support.js';
 
-let redis: RedisServer;
-
 describe.skipIf(skipRedis)('targeting across ssehub processes', () => {
-  beforeAll(async () => {
-    requireBuild();
-    redis = await RedisServer.start();
-  });
-  afterEach(async () => {
-    closeSubscribers();
-    await killAll();
-  });
-  afterAll(() => redis?.stop());
+  const redis = useRedisServer();
 
   it('clients, users, rooms, everyone and unions reach exactly their audience on every process, once, in order', async () => {
-    const [a, b, c] = (await Promise.all([startHubProcess(redis.url), startHubProcess(redis.url), startHubProcess(redis.url)])) as [
-      HubProcess,
-      HubProcess,
-      HubProcess,
-    ];
+    const [a, b, c] = (await Promise.all([
+      startHubProcess(redis.server.url),
+      startHubProcess(redis.server.url),
+      startHubProcess(redis.server.url),
+    ])) as [HubProcess, HubProcess, HubProcess];
     const subscribers = {
       adaOnA: await subscribe(a, 'user=ada&room=lobby'),
       adaOnB: await subscribe(b, 'user=ada'),
@@ -113,7 +100,7 @@ describe.skipIf(skipRedis)('targeting across ssehub processes', () => {
   });
 
   it('concurrent publishes to every process: each connection sees the same order, each event once', async () => {
-    const hubs = await Promise.all([startHubProcess(redis.url), startHubProcess(redis.url)]);
+    const hubs = await Promise.all([startHubProcess(redis.server.url), startHubProcess(redis.server.url)]);
     const [a, b] = hubs as [HubProcess, HubProcess];
     const watchers = [await subscribe(a, 'user=ada'), await subscribe(b, 'user=ada'), await subscribe(b, 'user=bob')];
     const answers = await Promise.all(

@@ -14,14 +14,16 @@ import type { Connection } from '../transports/Connection.js';
 import { NodeConnection } from '../transports/node/NodeConnection.js';
 import { WebConnection } from '../transports/web/WebConnection.js';
 import { Admission } from './Admission.js';
-import { Audience, type AudiencePublisher, type SendOptions } from './Audience.js';
+import type { SendOptions } from './Audience.js';
+import { AudienceSource } from './AudienceSource.js';
 import type { ResetReason } from './builtinEvents.js';
 import { Client } from './Client.js';
 import { Cursor, type CursorHost } from './Cursor.js';
 import { Delivery, type DeliveryHost } from './Delivery.js';
 import { HUB_DEFAULTS, MIN_LAST_EVENT_ID_LENGTH } from './defaults.js';
-import { assertTarget, makeDraft } from './draft.js';
+import { draftsOf, makeDraft } from './draft.js';
 import { Heartbeat } from './Heartbeat.js';
+import { HistoryPolicy } from './HistoryPolicy.js';
 import { Member, type MemberOwner } from './Member.js';
 import { Registry } from './Registry.js';
 import { refusal, refusalAnswer } from './refusal.js';
@@ -104,7 +106,10 @@ function isRefusal(value: object): value is Refusal {
  * {@link Cursor} per catching-up connection, the {@link Heartbeat}, and the transports, which
  * all reach it through {@link Hub.accept}. This class puts them together.
  */
-export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends object = Record<string, unknown>> {
+export class Hub<
+  Events extends EventMap = Record<string, unknown>,
+  Meta extends object = Record<string, unknown>,
+> extends AudienceSource<Events> {
   /** Running totals since the hub started. */
   readonly counters: HubCounters = {
     connections: 0,
@@ -131,9 +136,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
   readonly #deadPeers: DeadPeerGuard | undefined;
   readonly #members: MemberOwner;
   readonly #cursors: CursorHost;
-  readonly #publisher: AudiencePublisher;
-  readonly #ephemeralRooms: ReadonlySet<string>;
-  readonly #ephemeralEvents: ReadonlySet<string>;
+  readonly #history: HistoryPolicy;
   readonly #streamOptions: StreamQueueOptions;
   readonly #maxQueueBytes: number;
   readonly #maxLastEventIdLength: number;
@@ -151,6 +154,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
   #closing: Promise<void> | undefined;
 
   constructor(options: HubOptions<Events, Meta> = {}) {
+    super((target, event, data, sendOptions) => this.#publishTo(target, event, data, sendOptions));
     this.#options = options;
     if (options.backend !== undefined && options.history !== undefined) {
       throw new TypeError(
@@ -160,8 +164,7 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     this.#ownsBackend = options.backend === undefined;
     this.#backend = options.backend ?? new MemoryBackend(options.history === undefined ? {} : { history: options.history });
     this.#logger = options.logger ?? SILENT;
-    this.#ephemeralRooms = new Set(options.ephemeralRooms);
-    this.#ephemeralEvents = new Set(options.ephemeralEvents);
+    this.#history = new HistoryPolicy(options.ephemeralEvents, options.ephemeralRooms);
     this.#resetEvent = options.resetEvent ?? HUB_DEFAULTS.resetEvent;
     this.#connectedEvent = options.connectedEvent ?? HUB_DEFAULTS.connectedEvent;
     assertSingleLineField('event', this.#resetEvent);
@@ -190,7 +193,6 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
       this.#registry,
     );
     this.#members = this.#memberOwner();
-    this.#publisher = { publishTo: (target, event, data, sendOptions) => this.#publishTo(target, event, data, sendOptions) };
     this.#delivery = new Delivery(this.#deliveryHost(options.gapTimeoutMs ?? HUB_DEFAULTS.gapTimeoutMs));
     this.#cursors = this.#cursorHost();
 
@@ -233,37 +235,6 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
 
   // ── Targeting and publishing ───────────────────────────────────────────────────────────
 
-  /** An audience from a target object: `hub.to({ rooms: ['a'], users: ['u1'] })`. */
-  to(target: Target): Audience<Events> {
-    assertTarget(target);
-    return new Audience(this.#publisher, { ...target });
-  }
-
-  /** Every connection. */
-  toAll(): Audience<Events> {
-    return new Audience(this.#publisher, { all: true });
-  }
-
-  /** Every connection in these rooms. */
-  toRoom(...rooms: string[]): Audience<Events> {
-    return new Audience<Events>(this.#publisher, {}).toRoom(...rooms);
-  }
-
-  /** Every connection of these users. */
-  toUser(...userIds: string[]): Audience<Events> {
-    return new Audience<Events>(this.#publisher, {}).toUser(...userIds);
-  }
-
-  /** These connections. */
-  toClient(...clientIds: string[]): Audience<Events> {
-    return new Audience<Events>(this.#publisher, {}).toClient(...clientIds);
-  }
-
-  /** Sends `event` to every connection. Shorthand for `hub.toAll().send(event, data)`. */
-  broadcast<K extends EventName<Events>>(event: K, data: Events[K], options?: SendOptions): Promise<string> {
-    return this.#publishTo({ all: true }, event, data, options);
-  }
-
   /**
    * Publishes an event described as data, as an HTTP API receives it; `data` is typed by the
    * event name. `event` may be omitted (the browser sees a `message` event). Resolves with the
@@ -281,20 +252,17 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
   publishMany(messages: readonly PublishMessage<Events>[]): Promise<string[]> {
     let drafts: MessageDraft[];
     try {
-      drafts = messages.map((message) => {
-        const options = message.history === undefined ? undefined : { history: message.history };
-        return this.#draft(message.target, message.event, message.data, options);
-      });
+      drafts = draftsOf(messages, this.#history);
     } catch (error) {
       return Promise.reject(error);
     }
-    return this.#append(drafts);
+    return this.#append(drafts, (appended) => this.#ids(appended));
   }
 
   #publishTo(target: Target, event: string | undefined, data: unknown, options: SendOptions | undefined): Promise<string> {
     let draft: MessageDraft;
     try {
-      draft = this.#draft(target, event, data, options);
+      draft = makeDraft(target, event, data, this.#history.keeps(event, target, options));
     } catch (error) {
       return Promise.reject(error);
     }
@@ -302,15 +270,8 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     return this.#append([draft], (messages) => this.#lastId(messages));
   }
 
-  /** Checks and encodes one event: throws before anything is published. */
-  #draft(target: Target, event: string | undefined, data: unknown, options: SendOptions | undefined): MessageDraft {
-    return makeDraft(target, event, data, this.#keepsHistory(event, target, options));
-  }
-
-  #append<T = string[]>(
-    drafts: readonly MessageDraft[],
-    answer: (messages: readonly LogPosition[]) => T = (messages) => this.#ids(messages) as T,
-  ): Promise<T> {
+  /** Appends `drafts` and answers with what `answer` makes of the appended messages (ids). */
+  #append<T>(drafts: readonly MessageDraft[], answer: (messages: readonly LogPosition[]) => T): Promise<T> {
     if (this.#closing !== undefined) return Promise.reject(new HubClosedError());
     if (this.#failure !== undefined) return Promise.reject(this.#failure);
     try {
@@ -336,15 +297,6 @@ export class Hub<Events extends EventMap = Record<string, unknown>, Meta extends
     if (last === undefined) return '';
     this.#delivery.appended(last.epoch, last.seq);
     return formatEventId(last.epoch, last.seq);
-  }
-
-  #keepsHistory(event: string | undefined, target: Target, options: SendOptions | undefined): boolean {
-    if (options?.history !== undefined) return options.history;
-    if (event !== undefined && this.#ephemeralEvents.has(event)) return false;
-    if (target.rooms !== undefined && this.#ephemeralRooms.size > 0) {
-      for (const room of target.rooms) if (this.#ephemeralRooms.has(room)) return false;
-    }
-    return true;
   }
 
   // ── Connections ────────────────────────────────────────────────────────────────────────

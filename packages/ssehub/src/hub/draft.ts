@@ -1,6 +1,7 @@
 import type { MessageDraft, Target } from '../backends/Backend.js';
 import { assertSingleLineField } from '../protocol/validateField.js';
 import { dataText } from './dataText.js';
+import type { HistoryPolicy } from './HistoryPolicy.js';
 
 /** Throws `TypeError` unless `target` is an object of string lists. */
 export function assertTarget(target: Target): void {
@@ -21,4 +22,20 @@ export function makeDraft(target: Target, event: string | undefined, data: unkno
   assertTarget(target);
   if (event !== undefined) assertSingleLineField('event', event);
   return { event, data: dataText(data), target, history };
+}
+
+/** An event described as data (`publish`, `publishMany`): its target, name, data and history choice. */
+interface DescribedEvent {
+  readonly target: Target;
+  readonly event?: string | undefined;
+  readonly data: unknown;
+  readonly history?: boolean | undefined;
+}
+
+/** Drafts of described events, every one checked first: throws before anything is published. */
+export function draftsOf(messages: readonly DescribedEvent[], policy: HistoryPolicy): MessageDraft[] {
+  return messages.map((message) => {
+    const options = message.history === undefined ? undefined : { history: message.history };
+    return makeDraft(message.target, message.event, message.data, policy.keeps(message.event, message.target, options));
+  });
 }

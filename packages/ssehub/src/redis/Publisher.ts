@@ -1,12 +1,13 @@
-import type { MessageDraft, Target } from '../backends/Backend.js';
+import type { MessageDraft } from '../backends/Backend.js';
 import { BackendError } from '../errors.js';
-import { Audience, type AudiencePublisher, type SendOptions } from '../hub/Audience.js';
-import { assertTarget, makeDraft } from '../hub/draft.js';
+import { AudienceSource } from '../hub/AudienceSource.js';
+import { draftsOf, makeDraft } from '../hub/draft.js';
+import { HistoryPolicy } from '../hub/HistoryPolicy.js';
 import type { PublishMessage } from '../hub/Hub.js';
-import type { EventMap, EventName } from '../hub/types.js';
+import type { EventMap } from '../hub/types.js';
 import { formatEventId } from '../protocol/eventId.js';
 import { firstConnection, openConnections, type RedisConnections, type RedisInput } from './connections.js';
-import { appendArguments, defineScripts, redisKeys } from './RedisBackend.js';
+import { appendArguments, defineScripts, logBounds, redisKeys } from './RedisBackend.js';
 
 /** Options of {@link createPublisher}. */
 export interface PublisherOptions {
@@ -32,63 +33,25 @@ export interface PublisherOptions {
  * const publisher = createPublisher<Events>({ redis: process.env.REDIS_URL });
  * const id = await publisher.toUser('ada').send('transaction', { id: 't1', status: 'settled' });
  */
-export class Publisher<Events extends EventMap = Record<string, unknown>> {
+export class Publisher<Events extends EventMap = Record<string, unknown>> extends AudienceSource<Events> {
   readonly #connections: RedisConnections;
   readonly #keys: ReturnType<typeof redisKeys>;
   readonly #mode: 'log' | 'pubsub';
   readonly #maxEntries: number;
   readonly #maxAgeMs: number;
-  readonly #ephemeralEvents: ReadonlySet<string>;
-  readonly #ephemeralRooms: ReadonlySet<string>;
-  readonly #publisher: AudiencePublisher;
+  readonly #history: HistoryPolicy;
   readonly #commands: ReturnType<typeof defineScripts>;
 
   constructor(options: PublisherOptions) {
+    super((target, event, data, sendOptions) =>
+      this.#append([makeDraft(target, event, data, this.#history.keeps(event, target, sendOptions))]).then((ids) => ids[0] as string),
+    );
     this.#mode = options.mode ?? 'log';
     this.#keys = redisKeys(options.prefix ?? 'ssehub');
-    const history = options.history === false ? { maxEvents: 0 } : (options.history ?? {});
-    const maxEvents = history.maxEvents ?? 10_000;
-    this.#maxEntries = maxEvents > 0 ? maxEvents : 1000;
-    this.#maxAgeMs = history.maxAgeMs ?? 60 * 60 * 1000;
-    this.#ephemeralEvents = new Set(options.ephemeralEvents);
-    this.#ephemeralRooms = new Set(options.ephemeralRooms);
+    ({ maxEntries: this.#maxEntries, maxAgeMs: this.#maxAgeMs } = logBounds(this.#mode, options.history));
+    this.#history = new HistoryPolicy(options.ephemeralEvents, options.ephemeralRooms);
     this.#connections = openConnections(options.redis, false);
     this.#commands = defineScripts(this.#connections.commands);
-    this.#publisher = {
-      publishTo: (target, event, data, sendOptions) =>
-        this.#append([this.#draft(target, event, data, sendOptions)]).then((ids) => ids[0] as string),
-    };
-  }
-
-  /** An audience from a target object. */
-  to(target: Target): Audience<Events> {
-    assertTarget(target);
-    return new Audience(this.#publisher, { ...target });
-  }
-
-  /** Every connection of every hub. */
-  toAll(): Audience<Events> {
-    return new Audience(this.#publisher, { all: true });
-  }
-
-  /** Every connection in these rooms. */
-  toRoom(...rooms: string[]): Audience<Events> {
-    return new Audience<Events>(this.#publisher, {}).toRoom(...rooms);
-  }
-
-  /** Every connection of these users. */
-  toUser(...userIds: string[]): Audience<Events> {
-    return new Audience<Events>(this.#publisher, {}).toUser(...userIds);
-  }
-
-  /** These connections (ids handed out by any hub). */
-  toClient(...clientIds: string[]): Audience<Events> {
-    return new Audience<Events>(this.#publisher, {}).toClient(...clientIds);
-  }
-
-  /** Sends `event` to every connection. */
-  broadcast<K extends EventName<Events>>(event: K, data: Events[K], options?: SendOptions): Promise<string> {
-    return this.#publisher.publishTo({ all: true }, event, data, options);
   }
 
   /** Publishes an event described as data; resolves with its id. */
@@ -100,9 +63,7 @@ export class Publisher<Events extends EventMap = Record<string, unknown>> {
   publishMany(messages: readonly PublishMessage<Events>[]): Promise<string[]> {
     let drafts: MessageDraft[];
     try {
-      drafts = messages.map((message) =>
-        this.#draft(message.target, message.event, message.data, message.history === undefined ? undefined : { history: message.history }),
-      );
+      drafts = draftsOf(messages, this.#history);
     } catch (error) {
       return Promise.reject(error);
     }
@@ -112,15 +73,6 @@ export class Publisher<Events extends EventMap = Record<string, unknown>> {
   /** Closes the publisher's connection. */
   close(): Promise<void> {
     return this.#connections.close();
-  }
-
-  #draft(target: Target, event: string | undefined, data: unknown, options: SendOptions | undefined): MessageDraft {
-    let history = options?.history;
-    if (history === undefined) {
-      history =
-        !(event !== undefined && this.#ephemeralEvents.has(event)) && !(target.rooms ?? []).some((room) => this.#ephemeralRooms.has(room));
-    }
-    return makeDraft(target, event, data, history);
   }
 
   async #append(drafts: readonly MessageDraft[]): Promise<string[]> {

@@ -11,7 +11,7 @@ import type {
   Target,
 } from '../backends/Backend.js';
 import { BackendError } from '../errors.js';
-import { firstConnection, openConnections, type RedisConnections, type RedisInput } from './connections.js';
+import { firstConnection, openConnections, type RedisConnections, type RedisInput, sleep } from './connections.js';
 import { APPEND, HEAD, READ } from './scripts.js';
 
 /** Options of {@link createRedisBackend}. */
@@ -40,6 +40,17 @@ export type RedisBackendState = 'connecting' | 'ready' | 'down' | 'closed';
 // Without history the stream still keeps this many entries: processes that were away for a
 // moment read what they missed from it.
 const MIN_LOG_ENTRIES = 1000;
+
+/** How the log is trimmed for a mode and history bounds, as hubs and publishers share it. */
+export function logBounds(
+  mode: 'log' | 'pubsub',
+  history: RedisBackendOptions['history'],
+): { keepsHistory: boolean; maxEntries: number; maxAgeMs: number } {
+  const bounds = history === false ? { maxEvents: 0 } : (history ?? {});
+  const maxEvents = bounds.maxEvents ?? 10_000;
+  const keepsHistory = mode === 'log' && maxEvents > 0;
+  return { keepsHistory, maxEntries: keepsHistory ? maxEvents : MIN_LOG_ENTRIES, maxAgeMs: bounds.maxAgeMs ?? 60 * 60 * 1000 };
+}
 const NO_EVENT = '\0';
 
 type ScriptReply = [string, number];
@@ -164,11 +175,10 @@ export class RedisBackend implements Backend {
     this.prefix = options.prefix ?? 'ssehub';
     if (!/^[A-Za-z0-9_.:-]{1,100}$/.test(this.prefix)) throw new TypeError('prefix must be 1 to 100 characters of A-Z a-z 0-9 _ . : -');
     this.#keys = redisKeys(this.prefix);
-    const history = options.history === false ? { maxEvents: 0 } : (options.history ?? {});
-    const maxEvents = history.maxEvents ?? 10_000;
-    this.#keepsHistory = this.mode === 'log' && maxEvents > 0;
-    this.#maxEntries = this.#keepsHistory ? maxEvents : MIN_LOG_ENTRIES;
-    this.#maxAgeMs = history.maxAgeMs ?? 60 * 60 * 1000;
+    const bounds = logBounds(this.mode, options.history);
+    this.#keepsHistory = bounds.keepsHistory;
+    this.#maxEntries = bounds.maxEntries;
+    this.#maxAgeMs = bounds.maxAgeMs;
     this.#epochCheckMs = options.epochCheckMs ?? 1000;
     this.#connections = openConnections(options.redis, true);
     this.#commands = defineScripts(this.#connections.commands);
@@ -395,10 +405,6 @@ export class RedisBackend implements Backend {
       }
     }
   }
-}
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }
 
 async function waitUntilReady(redis: Redis, stopped: () => boolean): Promise<void> {

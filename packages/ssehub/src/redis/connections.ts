@@ -76,6 +76,7 @@ export async function firstConnection(redis: Redis): Promise<void> {
   everReady.add(redis);
 }
 
-function sleep(ms: number): Promise<void> {
+/** Waits `ms` without keeping the process alive. */
+export function sleep(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms).unref());
 }

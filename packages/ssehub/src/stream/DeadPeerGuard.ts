@@ -82,7 +82,7 @@ export class DeadPeerGuard {
     // batch. Counted, they would let the queue (and every closed connection it holds) grow
     // without bound while more than a batch of connections arrives each second.
     const live = this.#waiting.filter((socket) => !socket.destroyed);
-    const batch = live.length > ARMED_PER_CHECK ? live.splice(0, ARMED_PER_CHECK) : live.splice(0);
+    const batch = live.splice(0, ARMED_PER_CHECK);
     this.#waiting = live;
     for (const socket of batch) {
       socket.setKeepAlive(true, Math.max(1000, this.#timeoutMs - KEEPALIVE_PROBES_MS));
